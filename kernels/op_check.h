@@ -1,0 +1,51 @@
+// Argument validation shared by every op's public entry point. A failed check throws pans::Error
+// whose message names the op and every argument with its shape, dtype and device, e.g.
+//   conv2d_forward(x [2,5,7,3] float32 cpu, w [4,3,3,5] float32 cpu): w expects 5 input channels, x has 3
+#pragma once
+
+#include <initializer_list>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "tensor/tensor.h"
+
+namespace pans {
+
+class OpCheck {
+ public:
+  // Undefined tensors in `arguments` are optional arguments left out (a missing bias, say).
+  OpCheck(const char* op, std::initializer_list<std::pair<const char*, const Tensor*>> arguments);
+
+  template <class... Parts>
+  void require(bool condition, const Parts&... parts) const {
+    if (!condition) fail(detail::concat(parts...));
+  }
+  [[noreturn]] void fail(const std::string& what) const;
+
+  const char* op() const { return op_; }
+
+  // Each defined argument: on one device, one floating dtype (float32 or float64), contiguous.
+  void same_device_float_contiguous() const;
+  void rank(const char* name, const Tensor& tensor, int expected) const;
+  void shape(const char* name, const Tensor& tensor, const Shape& expected) const;
+  void dtype(const char* name, const Tensor& tensor, DType expected) const;
+
+ private:
+  const char* op_;
+  std::vector<std::pair<const char*, const Tensor*>> arguments_;
+};
+
+[[noreturn]] void fail_not_implemented_on_cuda(const OpCheck& check);
+
+// Calls body(T{}) with T the C++ type of a floating dtype (float or double).
+template <class Body>
+void dispatch_floating(const OpCheck& check, DType dtype, Body&& body) {
+  switch (dtype) {
+    case DType::F32: body(float{}); return;
+    case DType::F64: body(double{}); return;
+    default: check.fail(std::string("unsupported dtype ") + dtype_name(dtype) + " (expected float32 or float64)");
+  }
+}
+
+}  // namespace pans
