@@ -64,3 +64,12 @@ PANS_HOST_DEVICE inline float philox_normal(std::uint64_t seed, std::uint64_t st
 }
 
 }  // namespace pans
+
+namespace pans {
+
+// Maps a draw onto [low, high) / N(mean, stddev). A fused multiply-add on both sides: nvcc would
+// contract a*b+c into an fma anyway, and the host's std::fma rounds identically, so CPU and GPU agree.
+PANS_HOST_DEVICE inline double scale_uniform(float u, double low, double high) { return fma(high - low, double(u), low); }
+PANS_HOST_DEVICE inline double scale_normal(float z, double mean, double stddev) { return fma(stddev, double(z), mean); }
+
+}  // namespace pans

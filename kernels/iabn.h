@@ -1,0 +1,71 @@
+// InPlace-ABN (Rota Bulo et al., CVPR 2018; mapillary/inplace_abn): batch normalisation and an
+// activation fused, the output written over the input. Per channel c, over the count = N*H*W values
+// of x {N,H,W,C}:
+//   gamma_hat = |w| + eps                      (the same eps as in the variance)
+//   y = gamma_hat (x - mu) / sqrt(var + eps) + b,   z = act(y),   x <- z
+// act is leaky ReLU (z = y for y >= 0, slope*y below, slope > 0) or the identity. Training uses the
+// batch mean mu and biased variance var and updates the running statistics
+//   running_mean <- (1 - momentum) running_mean + momentum mu
+//   running_var  <- (1 - momentum) running_var  + momentum var count/(count - 1)   (unbiased)
+// which needs count >= 2. Evaluation uses mu = running_mean, var = running_var.
+//
+// Backward needs neither x nor mu: it inverts the activation and the affine map from z,
+//   y = act^-1(z),   dy = dz act'(y),   xhat = (y - b)/gamma_hat,
+//   train: dx = gamma_hat/sqrt(var + eps) (dy - mean(dy) - xhat mean(xhat dy))   (var: the batch's)
+//   eval:  dx = gamma_hat/sqrt(running_var + eps) dy
+//   db += sum(dy),   dw += sign(w) sum(xhat dy)   with sign(0) = +1,
+// means and sums taken over the count values of the channel.
+//
+// Written (=): z (over x), mean and var of iabn_batch_statistics, saved_var, dx. Updated: the running
+// statistics. Accumulated (+=): dw, db. All tensors share one dtype (float32 or float64); the
+// per-channel tensors are {C}.
+//
+// The training forward is three steps, also callable one by one so that synchronized iABN can merge
+// (mean, var, count) across ranks between the statistics and the normalisation:
+//   iabn_batch_statistics -> iabn_normalize_inplace -> iabn_update_running_statistics.
+#pragma once
+
+#include <cstdint>
+
+#include "tensor/tensor.h"
+
+namespace pans {
+
+enum class IabnActivation { LeakyRelu, Identity };
+enum class IabnMode { Train, Eval };
+
+struct IabnParams {
+  IabnActivation activation = IabnActivation::LeakyRelu;
+  double slope = 0.01;  // of the leaky ReLU; must be > 0 so that backward can invert it
+  double eps = 1e-5;
+  double momentum = 0.1;  // weight of the new batch in the running statistics
+};
+
+// mean {C} (=) and biased var {C} (=) of x {N,H,W,C} over N*H*W >= 1 values per channel.
+void iabn_batch_statistics(const Tensor& x, Tensor& mean, Tensor& var);
+
+// x {N,H,W,C} <- act(gamma_hat (x - mean)/sqrt(var + eps) + b) with the given per-channel statistics.
+void iabn_normalize_inplace(Tensor& x, const Tensor& w, const Tensor& b, const Tensor& mean, const Tensor& var,
+                            const IabnParams& params);
+
+// Momentum update of the running statistics from the biased batch statistics of `count` values.
+void iabn_update_running_statistics(Tensor& running_mean, Tensor& running_var, const Tensor& mean, const Tensor& var,
+                                    std::int64_t count, const IabnParams& params);
+
+// Training forward: the three steps above; saved_var {C} (=) receives the biased batch variance
+// that iabn_backward needs in Train mode.
+void iabn_forward_train(Tensor& x, const Tensor& w, const Tensor& b, Tensor& running_mean, Tensor& running_var,
+                        Tensor& saved_var, const IabnParams& params);
+
+// Evaluation forward with the running statistics.
+void iabn_forward_eval(Tensor& x, const Tensor& w, const Tensor& b, const Tensor& running_mean,
+                       const Tensor& running_var, const IabnParams& params);
+
+// dx {N,H,W,C} (=), dw {C} (+=), db {C} (+=) from the forward output z and its gradient dz. `var` is
+// saved_var in Train mode and running_var in Eval mode. dx may be the same tensor as dz: the
+// per-channel sums are taken over dz first, then each dx element is written after its dz element
+// is read.
+void iabn_backward(const Tensor& z, const Tensor& dz, const Tensor& w, const Tensor& b, const Tensor& var, Tensor& dx,
+                   Tensor& dw, Tensor& db, IabnMode mode, const IabnParams& params);
+
+}  // namespace pans
