@@ -34,7 +34,9 @@ Shape output_shape(const cpu::Conv2dGeometry& g) { return {g.batch, g.out_height
 std::int64_t conv2d_output_size(std::int64_t input_size, std::int64_t kernel_size, const Conv2dParams& params) {
   PANS_CHECK(params.stride >= 1 && params.dilation >= 1 && params.padding >= 0, "conv2d: invalid stride ",
              params.stride, ", padding ", params.padding, ", dilation ", params.dilation);
-  return (input_size + 2 * params.padding - params.dilation * (kernel_size - 1) - 1) / params.stride + 1;
+  const std::int64_t span = input_size + 2 * params.padding - params.dilation * (kernel_size - 1) - 1;
+  // A kernel wider than the padded input has no output (C++ division would round -1/s up to 0).
+  return span < 0 ? 0 : span / params.stride + 1;
 }
 
 void conv2d_forward(const Tensor& x, const Tensor& w, const Tensor& bias, Tensor& y, const Conv2dParams& params) {

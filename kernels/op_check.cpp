@@ -1,5 +1,7 @@
 #include "kernels/op_check.h"
 
+#include <algorithm>
+
 namespace pans {
 
 OpCheck::OpCheck(const char* op, std::initializer_list<std::pair<const char*, const Tensor*>> arguments)
@@ -12,22 +14,34 @@ void OpCheck::fail(const std::string& what) const {
   throw Error(message + "): " + what);
 }
 
-void OpCheck::same_device_float_contiguous() const {
+void OpCheck::same_device_float_contiguous(
+    std::initializer_list<std::pair<const char*, DType>> integer_arguments) const {
   const Tensor* first = nullptr;
+  const Tensor* first_float = nullptr;
   const char* first_name = nullptr;
+  const char* first_float_name = nullptr;
   for (const auto& [name, tensor] : arguments_) {
     if (!tensor->defined()) continue;
-    require(tensor->dtype() == DType::F32 || tensor->dtype() == DType::F64, name, " must be float32 or float64");
     require(tensor->is_contiguous(), name, " must be contiguous");
     if (first == nullptr) {
       first = tensor;
       first_name = name;
-      continue;
     }
     require(tensor->device() == first->device(), "all tensors must be on one device, ", name, " is on ",
             tensor->device().str(), " and ", first_name, " on ", first->device().str());
-    require(tensor->dtype() == first->dtype(), "all tensors must share one dtype, ", name, " is ",
-            dtype_name(tensor->dtype()), " and ", first_name, " is ", dtype_name(first->dtype()));
+    const auto integer = std::find_if(integer_arguments.begin(), integer_arguments.end(),
+                                      [&](const auto& entry) { return std::string(entry.first) == name; });
+    if (integer != integer_arguments.end()) {
+      require(tensor->dtype() == integer->second, name, " must be ", dtype_name(integer->second));
+      continue;
+    }
+    require(tensor->dtype() == DType::F32 || tensor->dtype() == DType::F64, name, " must be float32 or float64");
+    if (first_float == nullptr) {
+      first_float = tensor;
+      first_float_name = name;
+    }
+    require(tensor->dtype() == first_float->dtype(), "all tensors must share one dtype, ", name, " is ",
+            dtype_name(tensor->dtype()), " and ", first_float_name, " is ", dtype_name(first_float->dtype()));
   }
 }
 

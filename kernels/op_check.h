@@ -25,8 +25,11 @@ class OpCheck {
 
   const char* op() const { return op_; }
 
-  // Each defined argument: on one device, one floating dtype (float32 or float64), contiguous.
-  void same_device_float_contiguous() const;
+  // Each defined argument: on one device and contiguous. The arguments named in `integer_arguments`
+  // (labels, argmax indices) must have the dtype given there; all others share one floating dtype
+  // (float32 or float64).
+  void same_device_float_contiguous(
+      std::initializer_list<std::pair<const char*, DType>> integer_arguments = {}) const;
   void rank(const char* name, const Tensor& tensor, int expected) const;
   void shape(const char* name, const Tensor& tensor, const Shape& expected) const;
   void dtype(const char* name, const Tensor& tensor, DType expected) const;

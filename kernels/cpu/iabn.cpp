@@ -3,7 +3,7 @@
 #include <cmath>
 #include <vector>
 
-#include "kernels/cpu/leaky_relu.h"
+#include "kernels/shared/leaky_relu.h"
 
 namespace pans::cpu {
 namespace {
@@ -21,10 +21,9 @@ void for_each_element(const IabnGeometry& g, Visit visit) {
 
 template <class T>
 void iabn_batch_statistics(const IabnGeometry& g, const T* x, T* mean, T* var) {
-  std::vector<double> sum(std::size_t(g.channels), 0.0), squared_deviation(std::size_t(g.channels), 0.0);
-  for_each_element(g, [&](std::int64_t i, std::int64_t c) { sum[c] += double(x[i]); });
-  for (std::int64_t c = 0; c < g.channels; ++c) sum[c] /= double(g.count);
-  const std::vector<double>& channel_mean = sum;
+  std::vector<double> channel_mean(std::size_t(g.channels), 0.0), squared_deviation(std::size_t(g.channels), 0.0);
+  for_each_element(g, [&](std::int64_t i, std::int64_t c) { channel_mean[c] += double(x[i]); });
+  for (std::int64_t c = 0; c < g.channels; ++c) channel_mean[c] /= double(g.count);
   for_each_element(g, [&](std::int64_t i, std::int64_t c) {
     const double deviation = double(x[i]) - channel_mean[c];
     squared_deviation[c] += deviation * deviation;
@@ -47,8 +46,8 @@ void iabn_normalize_inplace(const IabnGeometry& g, T* x, const T* w, const T* b,
 }
 
 template <class T>
-void iabn_update_running_statistics(std::int64_t channels, T* running_mean, T* running_var, const T* mean,
-                                    const T* var, std::int64_t count, double momentum) {
+void iabn_update_running_statistics(std::int64_t channels, T* running_mean, T* running_var, const T* mean, const T* var,
+                                    std::int64_t count, double momentum) {
   const double unbiasing = double(count) / double(count - 1);
   for (std::int64_t c = 0; c < channels; ++c) {
     running_mean[c] = T((1 - momentum) * double(running_mean[c]) + momentum * double(mean[c]));
@@ -88,8 +87,7 @@ void iabn_backward_input_train(const IabnGeometry& g, const T* z, const T* dz, c
 }
 
 template <class T>
-void iabn_backward_input_eval(const IabnGeometry& g, const T* z, const T* dz, const T* w, const T* running_var,
-                              T* dx) {
+void iabn_backward_input_eval(const IabnGeometry& g, const T* z, const T* dz, const T* w, const T* running_var, T* dx) {
   for_each_element(g, [&](std::int64_t i, std::int64_t c) {
     const double dy = leaky_relu_gradient_from_output(double(z[i]), double(dz[i]), g.negative_slope);
     dx[i] = T(gamma_hat(double(w[c]), g.eps) / std::sqrt(double(running_var[c]) + g.eps) * dy);
@@ -106,14 +104,14 @@ void iabn_accumulate_parameter_gradients(std::int64_t channels, const T* w, cons
   }
 }
 
-#define PANS_INSTANTIATE_IABN(T)                                                                                   \
-  template void iabn_batch_statistics<T>(const IabnGeometry&, const T*, T*, T*);                                  \
-  template void iabn_normalize_inplace<T>(const IabnGeometry&, T*, const T*, const T*, const T*, const T*);       \
-  template void iabn_update_running_statistics<T>(std::int64_t, T*, T*, const T*, const T*, std::int64_t, double); \
-  template void iabn_backward_reduce<T>(const IabnGeometry&, const T*, const T*, const T*, const T*, T*, T*);     \
-  template void iabn_backward_input_train<T>(const IabnGeometry&, const T*, const T*, const T*, const T*,         \
-                                             const T*, const T*, const T*, std::int64_t, T*);                     \
-  template void iabn_backward_input_eval<T>(const IabnGeometry&, const T*, const T*, const T*, const T*, T*);     \
+#define PANS_INSTANTIATE_IABN(T)                                                                                    \
+  template void iabn_batch_statistics<T>(const IabnGeometry&, const T*, T*, T*);                                    \
+  template void iabn_normalize_inplace<T>(const IabnGeometry&, T*, const T*, const T*, const T*, const T*);         \
+  template void iabn_update_running_statistics<T>(std::int64_t, T*, T*, const T*, const T*, std::int64_t, double);  \
+  template void iabn_backward_reduce<T>(const IabnGeometry&, const T*, const T*, const T*, const T*, T*, T*);       \
+  template void iabn_backward_input_train<T>(const IabnGeometry&, const T*, const T*, const T*, const T*, const T*, \
+                                             const T*, const T*, std::int64_t, T*);                                 \
+  template void iabn_backward_input_eval<T>(const IabnGeometry&, const T*, const T*, const T*, const T*, T*);       \
   template void iabn_accumulate_parameter_gradients<T>(std::int64_t, const T*, const T*, const T*, T*, T*);
 PANS_INSTANTIATE_IABN(float)
 PANS_INSTANTIATE_IABN(double)

@@ -20,8 +20,8 @@ template <class T>
 void iabn_normalize_inplace(const IabnGeometry& g, T* x, const T* w, const T* b, const T* mean, const T* var);
 // `count` may differ from g.count: with synchronized iABN it is the global count.
 template <class T>
-void iabn_update_running_statistics(std::int64_t channels, T* running_mean, T* running_var, const T* mean,
-                                    const T* var, std::int64_t count, double momentum);
+void iabn_update_running_statistics(std::int64_t channels, T* running_mean, T* running_var, const T* mean, const T* var,
+                                    std::int64_t count, double momentum);
 
 // Per-channel sum(dy) and sum(xhat dy) (=), with y and dy recovered from z and dz.
 template <class T>

@@ -1,5 +1,5 @@
-// Leaky ReLU and its inversion from the output, shared by the iABN and residual oracles and, through
-// PANS_HOST_DEVICE, by their CUDA kernels.
+// Leaky ReLU and its inversion from the output, shared by the iABN and residual CPU oracles and,
+// through PANS_HOST_DEVICE, by their CUDA kernels.
 //
 // Backward from the output alone needs sign(z) = sign(y), so the slope must be positive; the
 // callers check it. The identity is the slope-1 case, which lets one code path serve both
@@ -8,7 +8,7 @@
 
 #include "tensor/host_device.h"
 
-namespace pans::cpu {
+namespace pans {
 
 template <class T>
 PANS_HOST_DEVICE inline T leaky_relu(T y, T slope) {
@@ -27,4 +27,4 @@ PANS_HOST_DEVICE inline T leaky_relu_gradient_from_output(T z, T dz, T slope) {
   return z >= T(0) ? dz : slope * dz;
 }
 
-}  // namespace pans::cpu
+}  // namespace pans

@@ -1,0 +1,29 @@
+// CPU pooling: plain loop nests, the oracle for the CUDA kernels.
+#pragma once
+
+#include <cstdint>
+
+namespace pans::cpu {
+
+struct MaxPool2dGeometry {
+  std::int64_t batch, in_height, in_width, channels;
+  std::int64_t out_height, out_width;
+  int kernel_size, stride, padding;
+};
+
+template <class T>
+void max_pool2d_forward(const MaxPool2dGeometry& g, const T* x, T* y, std::int32_t* argmax);
+template <class T>
+void max_pool2d_backward(const MaxPool2dGeometry& g, const T* dy, const std::int32_t* argmax, T* dx);
+
+struct AdaptivePool2dGeometry {
+  std::int64_t batch, in_height, in_width, channels;
+  std::int64_t out_height, out_width;
+};
+
+template <class T>
+void adaptive_avg_pool2d_forward(const AdaptivePool2dGeometry& g, const T* x, T* y);
+template <class T>
+void adaptive_avg_pool2d_backward(const AdaptivePool2dGeometry& g, const T* dy, T* dx);
+
+}  // namespace pans::cpu

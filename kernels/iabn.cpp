@@ -1,0 +1,151 @@
+#include "kernels/iabn.h"
+
+#include <initializer_list>
+#include <utility>
+#include <vector>
+
+#include "kernels/cpu/iabn.h"
+#include "kernels/op_check.h"
+
+namespace pans {
+namespace {
+
+void check_params(const OpCheck& check, const IabnParams& params) {
+  check.require(params.activation != IabnActivation::LeakyRelu || params.slope > 0, "the leaky ReLU slope must be > 0 ",
+                "(backward inverts z = slope*y), got ", params.slope);
+  check.require(params.eps > 0, "eps must be > 0, got ", params.eps);
+  check.require(params.momentum >= 0 && params.momentum <= 1, "momentum must be in [0, 1], got ", params.momentum);
+}
+
+// Checks the activation tensor and every per-channel tensor, and views the activation as rows of
+// channels.
+cpu::IabnGeometry geometry(const OpCheck& check, const char* name, const Tensor& activation,
+                           std::initializer_list<std::pair<const char*, const Tensor*>> per_channel,
+                           const IabnParams& params) {
+  check_params(check, params);
+  check.rank(name, activation, 4);
+  const std::int64_t channels = activation.dim(3);
+  check.require(channels >= 1, name, " has no channels");
+  for (const auto& [channel_name, tensor] : per_channel) check.shape(channel_name, *tensor, {channels});
+  const double negative_slope = params.activation == IabnActivation::Identity ? 1.0 : params.slope;
+  return {activation.numel() / channels, channels, negative_slope, params.eps};
+}
+
+void require_training_count(const OpCheck& check, std::int64_t count) {
+  check.require(count >= 2, "training needs at least 2 values per channel (N*H*W = ", count,
+                ") for the unbiased running variance");
+}
+
+}  // namespace
+
+void iabn_batch_statistics(const Tensor& x, Tensor& mean, Tensor& var) {
+  const OpCheck check("iabn_batch_statistics", {{"x", &x}, {"mean", &mean}, {"var", &var}});
+  check.same_device_float_contiguous();
+  const cpu::IabnGeometry g = geometry(check, "x", x, {{"mean", &mean}, {"var", &var}}, IabnParams{});
+  check.require(g.count >= 1, "x has no values per channel");
+  if (x.device().is_cuda()) fail_not_implemented_on_cuda(check);
+  dispatch_floating(check, x.dtype(), [&](auto zero) {
+    using T = decltype(zero);
+    cpu::iabn_batch_statistics<T>(g, x.data<T>(), mean.data<T>(), var.data<T>());
+  });
+}
+
+void iabn_normalize_inplace(Tensor& x, const Tensor& w, const Tensor& b, const Tensor& mean, const Tensor& var,
+                            const IabnParams& params) {
+  const OpCheck check("iabn_normalize_inplace", {{"x", &x}, {"w", &w}, {"b", &b}, {"mean", &mean}, {"var", &var}});
+  check.same_device_float_contiguous();
+  const cpu::IabnGeometry g = geometry(check, "x", x, {{"w", &w}, {"b", &b}, {"mean", &mean}, {"var", &var}}, params);
+  if (x.device().is_cuda()) fail_not_implemented_on_cuda(check);
+  dispatch_floating(check, x.dtype(), [&](auto zero) {
+    using T = decltype(zero);
+    cpu::iabn_normalize_inplace<T>(g, x.data<T>(), w.data<T>(), b.data<T>(), mean.data<T>(), var.data<T>());
+  });
+}
+
+void iabn_update_running_statistics(Tensor& running_mean, Tensor& running_var, const Tensor& mean, const Tensor& var,
+                                    std::int64_t count, const IabnParams& params) {
+  const OpCheck check("iabn_update_running_statistics",
+                      {{"running_mean", &running_mean}, {"running_var", &running_var}, {"mean", &mean}, {"var", &var}});
+  check.same_device_float_contiguous();
+  check_params(check, params);
+  check.rank("running_mean", running_mean, 1);
+  check.shape("running_var", running_var, running_mean.shape());
+  check.shape("mean", mean, running_mean.shape());
+  check.shape("var", var, running_mean.shape());
+  require_training_count(check, count);
+  if (mean.device().is_cuda()) fail_not_implemented_on_cuda(check);
+  dispatch_floating(check, mean.dtype(), [&](auto zero) {
+    using T = decltype(zero);
+    cpu::iabn_update_running_statistics<T>(running_mean.dim(0), running_mean.data<T>(), running_var.data<T>(),
+                                           mean.data<T>(), var.data<T>(), count, params.momentum);
+  });
+}
+
+void iabn_forward_train(Tensor& x, const Tensor& w, const Tensor& b, Tensor& running_mean, Tensor& running_var,
+                        Tensor& saved_var, const IabnParams& params) {
+  const OpCheck check("iabn_forward_train", {{"x", &x},
+                                             {"w", &w},
+                                             {"b", &b},
+                                             {"running_mean", &running_mean},
+                                             {"running_var", &running_var},
+                                             {"saved_var", &saved_var}});
+  check.same_device_float_contiguous();
+  const cpu::IabnGeometry g = geometry(
+      check, "x", x,
+      {{"w", &w}, {"b", &b}, {"running_mean", &running_mean}, {"running_var", &running_var}, {"saved_var", &saved_var}},
+      params);
+  require_training_count(check, g.count);
+  if (x.device().is_cuda()) fail_not_implemented_on_cuda(check);
+  dispatch_floating(check, x.dtype(), [&](auto zero) {
+    using T = decltype(zero);
+    std::vector<T> mean(std::size_t(g.channels));
+    cpu::iabn_batch_statistics<T>(g, x.data<T>(), mean.data(), saved_var.data<T>());
+    cpu::iabn_normalize_inplace<T>(g, x.data<T>(), w.data<T>(), b.data<T>(), mean.data(), saved_var.data<T>());
+    cpu::iabn_update_running_statistics<T>(g.channels, running_mean.data<T>(), running_var.data<T>(), mean.data(),
+                                           saved_var.data<T>(), g.count, params.momentum);
+  });
+}
+
+void iabn_forward_eval(Tensor& x, const Tensor& w, const Tensor& b, const Tensor& running_mean,
+                       const Tensor& running_var, const IabnParams& params) {
+  const OpCheck check(
+      "iabn_forward_eval",
+      {{"x", &x}, {"w", &w}, {"b", &b}, {"running_mean", &running_mean}, {"running_var", &running_var}});
+  check.same_device_float_contiguous();
+  const cpu::IabnGeometry g = geometry(
+      check, "x", x, {{"w", &w}, {"b", &b}, {"running_mean", &running_mean}, {"running_var", &running_var}}, params);
+  if (x.device().is_cuda()) fail_not_implemented_on_cuda(check);
+  dispatch_floating(check, x.dtype(), [&](auto zero) {
+    using T = decltype(zero);
+    cpu::iabn_normalize_inplace<T>(g, x.data<T>(), w.data<T>(), b.data<T>(), running_mean.data<T>(),
+                                   running_var.data<T>());
+  });
+}
+
+void iabn_backward(const Tensor& z, const Tensor& dz, const Tensor& w, const Tensor& b, const Tensor& var, Tensor& dx,
+                   Tensor& dw, Tensor& db, IabnMode mode, const IabnParams& params) {
+  const OpCheck check(
+      "iabn_backward",
+      {{"z", &z}, {"dz", &dz}, {"w", &w}, {"b", &b}, {"var", &var}, {"dx", &dx}, {"dw", &dw}, {"db", &db}});
+  check.same_device_float_contiguous();
+  const cpu::IabnGeometry g =
+      geometry(check, "z", z, {{"w", &w}, {"b", &b}, {"var", &var}, {"dw", &dw}, {"db", &db}}, params);
+  check.shape("dz", dz, z.shape());
+  check.shape("dx", dx, z.shape());
+  if (z.device().is_cuda()) fail_not_implemented_on_cuda(check);
+  dispatch_floating(check, z.dtype(), [&](auto zero) {
+    using T = decltype(zero);
+    std::vector<T> sum_dy(std::size_t(g.channels)), sum_xhat_dy(std::size_t(g.channels));
+    cpu::iabn_backward_reduce<T>(g, z.data<T>(), dz.data<T>(), w.data<T>(), b.data<T>(), sum_dy.data(),
+                                 sum_xhat_dy.data());
+    if (mode == IabnMode::Train)
+      cpu::iabn_backward_input_train<T>(g, z.data<T>(), dz.data<T>(), w.data<T>(), b.data<T>(), var.data<T>(),
+                                        sum_dy.data(), sum_xhat_dy.data(), g.count, dx.data<T>());
+    else
+      cpu::iabn_backward_input_eval<T>(g, z.data<T>(), dz.data<T>(), w.data<T>(), var.data<T>(), dx.data<T>());
+    cpu::iabn_accumulate_parameter_gradients<T>(g.channels, w.data<T>(), sum_dy.data(), sum_xhat_dy.data(),
+                                                dw.data<T>(), db.data<T>());
+  });
+}
+
+}  // namespace pans
