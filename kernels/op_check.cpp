@@ -60,6 +60,23 @@ void OpCheck::dtype(const char* name, const Tensor& tensor, DType expected) cons
   require(tensor.dtype() == expected, name, " must be ", dtype_name(expected));
 }
 
+cpu::ResampleGeometry resample_geometry(const OpCheck& check, const char* input_name, const Tensor& input,
+                                        const char* output_name, const Tensor& output) {
+  check.rank(input_name, input, 4);
+  check.rank(output_name, output, 4);
+  check.require(input.dim(1) > 0 && input.dim(2) > 0, input_name, " must have a nonempty image");
+  check.require(output.dim(1) > 0 && output.dim(2) > 0, output_name, " must have a nonempty image");
+  check.require(output.dim(0) == input.dim(0) && output.dim(3) == input.dim(3), output_name,
+                " must have the batch and channels of ", input_name);
+  return {input.dim(0), input.dim(1), input.dim(2), input.dim(3), output.dim(1), output.dim(2)};
+}
+
+Tensor resampled_output(const char* op, const Tensor& x, std::int64_t out_height, std::int64_t out_width) {
+  PANS_CHECK(x.ndim() == 4 && out_height > 0 && out_width > 0, op, ": ", x.describe("x"),
+             " must have 4 dimensions and the output size ", out_height, "x", out_width, " must be positive");
+  return Tensor::empty({x.dim(0), out_height, out_width, x.dim(3)}, x.dtype(), x.device());
+}
+
 void fail_not_implemented_on_cuda(const OpCheck& check) {
   check.fail("not implemented on CUDA yet (see the CUDA backend issue); move the tensors to the cpu");
 }

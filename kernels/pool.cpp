@@ -39,17 +39,6 @@ Shape max_pool_output_shape(const cpu::MaxPool2dGeometry& g) {
   return {g.batch, g.out_height, g.out_width, g.channels};
 }
 
-cpu::AdaptivePool2dGeometry adaptive_pool_geometry(const OpCheck& check, const char* input_name, const Tensor& input,
-                                                   const char* output_name, const Tensor& output) {
-  check.rank(input_name, input, 4);
-  check.rank(output_name, output, 4);
-  check.require(input.dim(1) > 0 && input.dim(2) > 0, input_name, " must have a nonempty image");
-  check.require(output.dim(1) > 0 && output.dim(2) > 0, output_name, " must have a nonempty image");
-  check.require(output.dim(0) == input.dim(0) && output.dim(3) == input.dim(3), output_name,
-                " must have the batch and channels of ", input_name);
-  return {input.dim(0), input.dim(1), input.dim(2), input.dim(3), output.dim(1), output.dim(2)};
-}
-
 }  // namespace
 
 std::int64_t max_pool2d_output_size(std::int64_t input_size, const MaxPool2dParams& params) {
@@ -98,7 +87,7 @@ void max_pool2d_backward(const Tensor& dy, const Tensor& argmax, Tensor& dx, con
 void adaptive_avg_pool2d_forward(const Tensor& x, Tensor& y) {
   const OpCheck check("adaptive_avg_pool2d_forward", {{"x", &x}, {"y", &y}});
   check.same_device_float_contiguous();
-  const cpu::AdaptivePool2dGeometry g = adaptive_pool_geometry(check, "x", x, "y", y);
+  const cpu::ResampleGeometry g = resample_geometry(check, "x", x, "y", y);
   if (x.device().is_cuda()) fail_not_implemented_on_cuda(check);
   dispatch_floating(check, x.dtype(), [&](auto zero) {
     using T = decltype(zero);
@@ -107,9 +96,7 @@ void adaptive_avg_pool2d_forward(const Tensor& x, Tensor& y) {
 }
 
 Tensor adaptive_avg_pool2d_forward(const Tensor& x, std::int64_t out_height, std::int64_t out_width) {
-  PANS_CHECK(x.ndim() == 4 && out_height > 0 && out_width > 0, "adaptive_avg_pool2d_forward: ", x.describe("x"),
-             " must have 4 dimensions and the output size ", out_height, "x", out_width, " must be positive");
-  Tensor y = Tensor::empty({x.dim(0), out_height, out_width, x.dim(3)}, x.dtype(), x.device());
+  Tensor y = resampled_output("adaptive_avg_pool2d_forward", x, out_height, out_width);
   adaptive_avg_pool2d_forward(x, y);
   return y;
 }
@@ -117,7 +104,7 @@ Tensor adaptive_avg_pool2d_forward(const Tensor& x, std::int64_t out_height, std
 void adaptive_avg_pool2d_backward(const Tensor& dy, Tensor& dx) {
   const OpCheck check("adaptive_avg_pool2d_backward", {{"dy", &dy}, {"dx", &dx}});
   check.same_device_float_contiguous();
-  const cpu::AdaptivePool2dGeometry g = adaptive_pool_geometry(check, "dx", dx, "dy", dy);
+  const cpu::ResampleGeometry g = resample_geometry(check, "dx", dx, "dy", dy);
   if (dy.device().is_cuda()) fail_not_implemented_on_cuda(check);
   dispatch_floating(check, dy.dtype(), [&](auto zero) {
     using T = decltype(zero);

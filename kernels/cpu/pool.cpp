@@ -61,7 +61,7 @@ void max_pool2d_backward(const MaxPool2dGeometry& g, const T* dy, const std::int
 }
 
 template <class T>
-void adaptive_avg_pool2d_forward(const AdaptivePool2dGeometry& g, const T* x, T* y) {
+void adaptive_avg_pool2d_forward(const ResampleGeometry& g, const T* x, T* y) {
   for (std::int64_t n = 0; n < g.batch; ++n) {
     const T* image = x + n * g.in_height * g.in_width * g.channels;
     for (std::int64_t oy = 0; oy < g.out_height; ++oy) {
@@ -85,7 +85,7 @@ void adaptive_avg_pool2d_forward(const AdaptivePool2dGeometry& g, const T* x, T*
 // A scatter: each output cell spreads dy / area over its bin. Overlapping bins add up, in a fixed
 // order, so the result is deterministic.
 template <class T>
-void adaptive_avg_pool2d_backward(const AdaptivePool2dGeometry& g, const T* dy, T* dx) {
+void adaptive_avg_pool2d_backward(const ResampleGeometry& g, const T* dy, T* dx) {
   const std::int64_t image_size = g.in_height * g.in_width * g.channels;
   std::fill(dx, dx + g.batch * image_size, T(0));
   for (std::int64_t n = 0; n < g.batch; ++n) {
@@ -110,8 +110,8 @@ void adaptive_avg_pool2d_backward(const AdaptivePool2dGeometry& g, const T* dy, 
 #define PANS_INSTANTIATE_POOL(T)                                                                     \
   template void max_pool2d_forward<T>(const MaxPool2dGeometry&, const T*, T*, std::int32_t*);        \
   template void max_pool2d_backward<T>(const MaxPool2dGeometry&, const T*, const std::int32_t*, T*); \
-  template void adaptive_avg_pool2d_forward<T>(const AdaptivePool2dGeometry&, const T*, T*);         \
-  template void adaptive_avg_pool2d_backward<T>(const AdaptivePool2dGeometry&, const T*, T*);
+  template void adaptive_avg_pool2d_forward<T>(const ResampleGeometry&, const T*, T*);         \
+  template void adaptive_avg_pool2d_backward<T>(const ResampleGeometry&, const T*, T*);
 PANS_INSTANTIATE_POOL(float)
 PANS_INSTANTIATE_POOL(double)
 #undef PANS_INSTANTIATE_POOL

@@ -3,6 +3,8 @@
 
 #include <cstdint>
 
+#include "kernels/cpu/resample_geometry.h"
+
 namespace pans::cpu {
 
 struct MaxPool2dGeometry {
@@ -16,14 +18,9 @@ void max_pool2d_forward(const MaxPool2dGeometry& g, const T* x, T* y, std::int32
 template <class T>
 void max_pool2d_backward(const MaxPool2dGeometry& g, const T* dy, const std::int32_t* argmax, T* dx);
 
-struct AdaptivePool2dGeometry {
-  std::int64_t batch, in_height, in_width, channels;
-  std::int64_t out_height, out_width;
-};
-
 template <class T>
-void adaptive_avg_pool2d_forward(const AdaptivePool2dGeometry& g, const T* x, T* y);
+void adaptive_avg_pool2d_forward(const ResampleGeometry& g, const T* x, T* y);
 template <class T>
-void adaptive_avg_pool2d_backward(const AdaptivePool2dGeometry& g, const T* dy, T* dx);
+void adaptive_avg_pool2d_backward(const ResampleGeometry& g, const T* dy, T* dx);
 
 }  // namespace pans::cpu

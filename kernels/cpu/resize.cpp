@@ -15,12 +15,12 @@ std::vector<BilinearTap<T>> axis_taps(std::int64_t in_size, std::int64_t out_siz
   return taps;
 }
 
-bool is_identity(const ResizeGeometry& g) { return g.in_height == g.out_height && g.in_width == g.out_width; }
+bool is_identity(const ResampleGeometry& g) { return g.in_height == g.out_height && g.in_width == g.out_width; }
 
 }  // namespace
 
 template <class T>
-void resize_bilinear_forward(const ResizeGeometry& g, const T* x, T* y) {
+void resize_bilinear_forward(const ResampleGeometry& g, const T* x, T* y) {
   if (is_identity(g)) {
     std::copy(x, x + g.batch * g.in_height * g.in_width * g.channels, y);
     return;
@@ -50,7 +50,7 @@ void resize_bilinear_forward(const ResizeGeometry& g, const T* x, T* y) {
 // A scatter of each output's four weighted gradients, in a fixed order: deterministic, unlike the
 // atomicAdd scatter of PyTorch's CUDA kernel.
 template <class T>
-void resize_bilinear_backward(const ResizeGeometry& g, const T* dy, T* dx) {
+void resize_bilinear_backward(const ResampleGeometry& g, const T* dy, T* dx) {
   const std::int64_t image_size = g.in_height * g.in_width * g.channels;
   if (is_identity(g)) {
     std::copy(dy, dy + g.batch * image_size, dx);
@@ -83,8 +83,8 @@ void resize_bilinear_backward(const ResizeGeometry& g, const T* dy, T* dx) {
 }
 
 #define PANS_INSTANTIATE_RESIZE(T)                                               \
-  template void resize_bilinear_forward<T>(const ResizeGeometry&, const T*, T*); \
-  template void resize_bilinear_backward<T>(const ResizeGeometry&, const T*, T*);
+  template void resize_bilinear_forward<T>(const ResampleGeometry&, const T*, T*); \
+  template void resize_bilinear_backward<T>(const ResampleGeometry&, const T*, T*);
 PANS_INSTANTIATE_RESIZE(float)
 PANS_INSTANTIATE_RESIZE(double)
 #undef PANS_INSTANTIATE_RESIZE
