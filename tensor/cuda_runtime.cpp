@@ -76,6 +76,12 @@ int cuda_device_count() { return discovery().count; }
 
 std::string cuda_unavailable_reason() { return discovery().reason; }
 
+std::string cuda_device_name(int index) {
+  cudaDeviceProp properties;
+  PANS_CUDA_CHECK(cudaGetDeviceProperties(&properties, index));
+  return properties.name;
+}
+
 Allocator& cuda_allocator(int index) {
   PANS_CHECK(index >= 0 && index < cuda_device_count(), "cuda:", index, " is not usable: ",
              cuda_device_count() == 0 ? cuda_unavailable_reason()

@@ -18,6 +18,9 @@ int cuda_device_count();
 // Why cuda_device_count() is 0, in the runtime's own words; empty when a device is usable.
 std::string cuda_unavailable_reason();
 
+// The device's name ("NVIDIA H100 80GB HBM3", or "pans SIMT emulator (CPU)" in the emulator build).
+std::string cuda_device_name(int index);
+
 // The caching allocator of CUDA device `index`; throws pans::Error when it cannot be used.
 Allocator& cuda_allocator(int index);
 

@@ -14,6 +14,8 @@ int cuda_device_count() { return 0; }
 
 std::string cuda_unavailable_reason() { return kNoCuda; }
 
+std::string cuda_device_name(int index) { PANS_FAIL("cuda:", index, " is not usable: ", kNoCuda); }
+
 Allocator& cuda_allocator(int index) { PANS_FAIL("cuda:", index, " is not usable: ", kNoCuda); }
 
 void copy_bytes(void* destination, Device destination_device, const void* source, Device source_device,

@@ -1,5 +1,6 @@
-// The doctest runner of the CUDA test binaries. Without a usable GPU every test case exits with
-// ctest's skip code (77) after saying why; listing the cases (ctest discovery) still works.
+// The doctest runner of the CUDA test binaries, native and emulated. It prints where the kernels
+// run. Natively without a usable GPU every test case exits with ctest's skip code (77) after saying
+// why; listing the cases (ctest discovery) still works.
 #define DOCTEST_CONFIG_IMPLEMENT
 #include <doctest/doctest.h>
 
@@ -19,9 +20,12 @@ bool only_lists_tests(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (!only_lists_tests(argc, argv) && pans::cuda_device_count() == 0) {
-    std::printf("SKIPPED: no usable CUDA device (%s)\n", pans::cuda_unavailable_reason().c_str());
-    return 77;
+  if (!only_lists_tests(argc, argv)) {
+    if (pans::cuda_device_count() == 0) {
+      std::printf("SKIPPED: no usable CUDA device (%s)\n", pans::cuda_unavailable_reason().c_str());
+      return 77;
+    }
+    std::printf("CUDA kernels run on: %s\n", pans::cuda_device_name(0).c_str());
   }
   doctest::Context context(argc, argv);
   return context.run();
