@@ -77,6 +77,10 @@ Tensor resampled_output(const char* op, const Tensor& x, std::int64_t out_height
   return Tensor::empty({x.dim(0), out_height, out_width, x.dim(3)}, x.dtype(), x.device());
 }
 
+void fail_built_without_cuda(const OpCheck& check) {
+  check.fail("pans was built without CUDA (-DPANS_CUDA=OFF and no SIMT emulator); move the tensors to the cpu");
+}
+
 void fail_not_implemented_on_cuda(const OpCheck& check) {
   check.fail("not implemented on CUDA yet (see the CUDA backend issue); move the tensors to the cpu");
 }

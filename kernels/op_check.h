@@ -41,6 +41,8 @@ class OpCheck {
 };
 
 [[noreturn]] void fail_not_implemented_on_cuda(const OpCheck& check);
+// For CUDA tensors in a build without CUDA (they can only come from Tensor::wrap).
+[[noreturn]] void fail_built_without_cuda(const OpCheck& check);
 
 // For ops mapping {N,H,W,C} to {N,OH,OW,C} (adaptive pooling, resizing): both rank 4, nonempty
 // images, the same batch and channels.

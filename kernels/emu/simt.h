@@ -149,6 +149,14 @@ inline float __frcp_rn(float x) { return 1.0f / x; }
 inline float __fsqrt_rn(float x) { return std::sqrt(x); }
 inline float __saturatef(float x) { return x < 0.0f ? 0.0f : (x > 1.0f ? 1.0f : x); }
 inline float __fmaf_rn(float a, float b, float c) { return std::fma(a, b, c); }
+// Rounded operations nvcc never contracts into an FMA; g++ in ISO C++ mode does not contract either.
+inline float __fadd_rn(float a, float b) { return a + b; }
+inline float __fsub_rn(float a, float b) { return a - b; }
+inline float __fmul_rn(float a, float b) { return a * b; }
+inline float __fdiv_rn(float a, float b) { return a / b; }
+inline double __dadd_rn(double a, double b) { return a + b; }
+inline double __dsub_rn(double a, double b) { return a - b; }
+inline double __dmul_rn(double a, double b) { return a * b; }
 inline unsigned __float_as_uint(float x) { return pans::emu::from_bits<unsigned>(pans::emu::to_bits(x)); }
 inline float __uint_as_float(unsigned x) { return pans::emu::from_bits<float>(pans::emu::to_bits(x)); }
 inline int __float_as_int(float x) { return pans::emu::from_bits<int>(pans::emu::to_bits(x)); }
