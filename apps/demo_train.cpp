@@ -4,7 +4,6 @@
 // fresh random images every step, with Nesterov SGD and the poly schedule of PAnS. The forward and
 // backward passes are written out in order, as the layers of the PAnS model will do them.
 #include <CLI/CLI.hpp>
-
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -108,8 +107,8 @@ int run(const Options& options) {
     if ((step + 1) % 10 == 0 || step + 1 == options.steps) {
       const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       const double rate = (step + 1) / seconds;
-      std::printf("step %4d/%d  loss %.4f  lr %.5f  %.1f steps/s  ETA %.1fs\n", step + 1, options.steps, loss, lr,
-                  rate, (options.steps - step - 1) / rate);
+      std::printf("step %4d/%d  loss %.4f  lr %.5f  %.1f steps/s  ETA %.1fs\n", step + 1, options.steps, loss, lr, rate,
+                  (options.steps - step - 1) / rate);
     }
   }
   std::printf("mean loss over the first %d steps %.4f, over the last %d steps %.4f\n", window, first_losses, window,
@@ -125,10 +124,12 @@ int run(const Options& options) {
 
 int main(int argc, char** argv) {
   Options options;
-  CLI::App app{"Trains a tiny conv net (conv, InPlace-ABN, classifier) on random images labelled by a random "
-               "teacher conv, printing a falling loss. Exits non-zero if the loss does not fall."};
+  CLI::App app{
+      "Trains a tiny conv net (conv, InPlace-ABN, classifier) on random images labelled by a random "
+      "teacher conv, printing a falling loss. Exits non-zero if the loss does not fall."};
   app.add_option("--steps", options.steps, "training steps")->check(CLI::Range(4, 1000000));
-  app.add_option("--batch", options.batch, "images per step (at least 2: batch statistics)")->check(CLI::Range(2, 4096));
+  app.add_option("--batch", options.batch, "images per step (at least 2: batch statistics)")
+      ->check(CLI::Range(2, 4096));
   app.add_option("--size", options.size, "image height and width in pixels")->check(CLI::Range(3, 4096));
   app.add_option("--lr", options.lr, "base learning rate of the poly schedule")->check(CLI::PositiveNumber);
   app.add_option("--seed", options.seed, "seed of the weights, the teacher and the data");

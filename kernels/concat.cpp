@@ -4,6 +4,8 @@
 #include <string>
 
 #include "kernels/cpu/concat.h"
+#include "kernels/cuda/concat.h"
+#include "kernels/cuda_dispatch.h"
 #include "kernels/op_check.h"
 
 namespace pans {
@@ -45,7 +47,12 @@ std::vector<std::int64_t> checked_channels(const OpCheck& whole_check, const cha
 void concat_channels(const std::vector<Tensor>& inputs, Tensor& out) {
   const OpCheck check("concat_channels", {{"out", &out}});
   const std::vector<std::int64_t> channels = checked_channels(check, "inputs", inputs, "out", out);
-  if (out.device().is_cuda()) fail_not_implemented_on_cuda(check);
+  if (ran_on_cuda(check, out, [&] {
+        std::vector<const float*> parts;
+        for (const Tensor& input : inputs) parts.push_back(input.data<float>());
+        cuda::concat_channels(out.dim(0) * out.dim(1) * out.dim(2), channels, parts, out.data<float>());
+      }))
+    return;
   dispatch_floating(check, out.dtype(), [&](auto zero) {
     using T = decltype(zero);
     std::vector<const T*> parts;
@@ -70,7 +77,12 @@ Tensor concat_channels(const std::vector<Tensor>& inputs) {
 void split_channels(const Tensor& dout, std::vector<Tensor>& dinputs) {
   const OpCheck check("split_channels", {{"dout", &dout}});
   const std::vector<std::int64_t> channels = checked_channels(check, "dinputs", dinputs, "dout", dout);
-  if (dout.device().is_cuda()) fail_not_implemented_on_cuda(check);
+  if (ran_on_cuda(check, dout, [&] {
+        std::vector<float*> parts;
+        for (Tensor& dinput : dinputs) parts.push_back(dinput.data<float>());
+        cuda::split_channels(dout.dim(0) * dout.dim(1) * dout.dim(2), channels, dout.data<float>(), parts);
+      }))
+    return;
   dispatch_floating(check, dout.dtype(), [&](auto zero) {
     using T = decltype(zero);
     std::vector<T*> parts;

@@ -18,9 +18,17 @@ cpu::Conv2dGeometry geometry(const OpCheck& check, const Tensor& input, const Te
   check.rank("input", input, 4);
   check.rank("w", w, 4);
   check.require(w.dim(3) == input.dim(3), "w expects ", w.dim(3), " input channels, the input has ", input.dim(3));
-  cpu::Conv2dGeometry g{input.dim(0), input.dim(1), input.dim(2), input.dim(3), w.dim(0), w.dim(1), w.dim(2),
+  cpu::Conv2dGeometry g{input.dim(0),
+                        input.dim(1),
+                        input.dim(2),
+                        input.dim(3),
+                        w.dim(0),
+                        w.dim(1),
+                        w.dim(2),
                         conv2d_output_size(input.dim(1), w.dim(1), params),
-                        conv2d_output_size(input.dim(2), w.dim(2), params), params.stride, params.padding,
+                        conv2d_output_size(input.dim(2), w.dim(2), params),
+                        params.stride,
+                        params.padding,
                         params.dilation};
   check.require(g.out_height > 0 && g.out_width > 0, "the ", g.kernel_height, "x", g.kernel_width,
                 " kernel does not fit the padded input");

@@ -1,6 +1,8 @@
 #include "kernels/cosine_head.h"
 
 #include "kernels/cpu/cosine_head.h"
+#include "kernels/cuda/cosine_head.h"
+#include "kernels/cuda_dispatch.h"
 #include "kernels/op_check.h"
 
 namespace pans {
@@ -23,6 +25,13 @@ cpu::ClassifierGeometry geometry(const OpCheck& check, const Tensor& f, const Te
   return {f.dim(0) * f.dim(1) * f.dim(2), f.dim(3), w.dim(0)};
 }
 
+// Float32 scratch memory for a CUDA launcher, on x's device.
+Tensor cuda_scratch(const Tensor& x, std::int64_t floats) { return Tensor::empty({floats}, DType::F32, x.device()); }
+
+// A float32 pointer, or null for an undefined optional tensor.
+float* optional_data(Tensor& t) { return t.defined() ? t.data<float>() : nullptr; }
+const float* optional_data(const Tensor& t) { return t.defined() ? t.data<float>() : nullptr; }
+
 Shape logits_shape(const Tensor& f, const Tensor& w) { return {f.dim(0), f.dim(1), f.dim(2), w.dim(0)}; }
 
 Tensor empty_logits(const char* op, const Tensor& f, const Tensor& w) {
@@ -38,7 +47,9 @@ void l2_normalize_forward(const Tensor& x, Tensor& y) {
   check.same_device_float_contiguous();
   check_normalized_axis(check, x);
   check.shape("y", y, x.shape());
-  if (x.device().is_cuda()) fail_not_implemented_on_cuda(check);
+  if (ran_on_cuda(check, x,
+                  [&] { cuda::l2_normalize_forward(rows_of(x), x.dim(-1), x.data<float>(), y.data<float>()); }))
+    return;
   dispatch_floating(check, x.dtype(), [&](auto zero) {
     using T = decltype(zero);
     cpu::l2_normalize_rows<T>(rows_of(x), x.dim(-1), x.data<T>(), y.data<T>());
@@ -57,7 +68,10 @@ void l2_normalize_backward(const Tensor& dy, const Tensor& x, Tensor& dx) {
   check_normalized_axis(check, x);
   check.shape("dy", dy, x.shape());
   check.shape("dx", dx, x.shape());
-  if (x.device().is_cuda()) fail_not_implemented_on_cuda(check);
+  if (ran_on_cuda(check, x, [&] {
+        cuda::l2_normalize_backward(rows_of(x), x.dim(-1), x.data<float>(), dy.data<float>(), dx.data<float>());
+      }))
+    return;
   dispatch_floating(check, x.dtype(), [&](auto zero) {
     using T = decltype(zero);
     cpu::l2_normalize_rows_backward<T>(rows_of(x), x.dim(-1), x.data<T>(), dy.data<T>(), dx.data<T>());
@@ -70,7 +84,12 @@ void cosine_classifier_forward(const Tensor& f, const Tensor& w, Tensor& logits,
   check_tau(check, tau);
   const cpu::ClassifierGeometry g = geometry(check, f, w);
   check.shape("logits", logits, logits_shape(f, w));
-  if (f.device().is_cuda()) fail_not_implemented_on_cuda(check);
+  if (ran_on_cuda(check, f, [&] {
+        Tensor scratch = cuda_scratch(f, cuda::cosine_classifier_forward_scratch_floats(g.channels, g.classes));
+        cuda::cosine_classifier_forward(g.pixels, g.channels, g.classes, f.data<float>(), w.data<float>(), tau,
+                                        logits.data<float>(), scratch.data<float>());
+      }))
+    return;
   dispatch_floating(check, f.dtype(), [&](auto zero) {
     using T = decltype(zero);
     cpu::cosine_classifier_forward<T>(g, f.data<T>(), w.data<T>(), tau, logits.data<T>());
@@ -93,7 +112,14 @@ void cosine_classifier_backward(const Tensor& dlogits, const Tensor& f, const Te
   check.shape("dlogits", dlogits, logits_shape(f, w));
   check.shape("df", df, f.shape());
   check.shape("dw", dw, w.shape());
-  if (f.device().is_cuda()) fail_not_implemented_on_cuda(check);
+  if (ran_on_cuda(check, f, [&] {
+        Tensor scratch =
+            cuda_scratch(f, cuda::cosine_classifier_backward_scratch_floats(g.pixels, g.channels, g.classes));
+        cuda::cosine_classifier_backward(g.pixels, g.channels, g.classes, dlogits.data<float>(), f.data<float>(),
+                                         w.data<float>(), tau, df.data<float>(), dw.data<float>(),
+                                         scratch.data<float>());
+      }))
+    return;
   dispatch_floating(check, f.dtype(), [&](auto zero) {
     using T = decltype(zero);
     cpu::cosine_classifier_backward<T>(g, dlogits.data<T>(), f.data<T>(), w.data<T>(), tau, df.data<T>(), dw.data<T>());
@@ -106,7 +132,11 @@ void linear_classifier_forward(const Tensor& f, const Tensor& w, const Tensor& b
   const cpu::ClassifierGeometry g = geometry(check, f, w);
   if (bias.defined()) check.shape("bias", bias, {g.classes});
   check.shape("logits", logits, logits_shape(f, w));
-  if (f.device().is_cuda()) fail_not_implemented_on_cuda(check);
+  if (ran_on_cuda(check, f, [&] {
+        cuda::linear_classifier_forward(g.pixels, g.channels, g.classes, f.data<float>(), w.data<float>(),
+                                        optional_data(bias), logits.data<float>());
+      }))
+    return;
   dispatch_floating(check, f.dtype(), [&](auto zero) {
     using T = decltype(zero);
     cpu::linear_classifier_forward<T>(g, f.data<T>(), w.data<T>(), bias.defined() ? bias.data<T>() : nullptr,
@@ -130,7 +160,14 @@ void linear_classifier_backward(const Tensor& dlogits, const Tensor& f, const Te
   check.shape("df", df, f.shape());
   check.shape("dw", dw, w.shape());
   if (dbias.defined()) check.shape("dbias", dbias, {g.classes});
-  if (f.device().is_cuda()) fail_not_implemented_on_cuda(check);
+  if (ran_on_cuda(check, f, [&] {
+        Tensor scratch =
+            cuda_scratch(f, cuda::linear_classifier_backward_scratch_floats(g.pixels, g.channels, g.classes));
+        cuda::linear_classifier_backward(g.pixels, g.channels, g.classes, dlogits.data<float>(), f.data<float>(),
+                                         w.data<float>(), df.data<float>(), dw.data<float>(), optional_data(dbias),
+                                         scratch.data<float>());
+      }))
+    return;
   dispatch_floating(check, f.dtype(), [&](auto zero) {
     using T = decltype(zero);
     cpu::linear_classifier_backward<T>(g, dlogits.data<T>(), f.data<T>(), w.data<T>(), df.data<T>(), dw.data<T>(),
@@ -145,7 +182,11 @@ void cosine_max_similarity(const Tensor& logits, Tensor& similarity, double tau)
   check.rank("logits", logits, 4);
   check.require(logits.dim(3) >= 1, "logits need at least one class");
   check.shape("similarity", similarity, {logits.dim(0), logits.dim(1), logits.dim(2)});
-  if (logits.device().is_cuda()) fail_not_implemented_on_cuda(check);
+  if (ran_on_cuda(check, logits, [&] {
+        cuda::cosine_max_similarity(similarity.numel(), logits.dim(3), logits.data<float>(), tau,
+                                    similarity.data<float>());
+      }))
+    return;
   dispatch_floating(check, logits.dtype(), [&](auto zero) {
     using T = decltype(zero);
     cpu::cosine_max_similarity<T>(similarity.numel(), logits.dim(3), logits.data<T>(), tau, similarity.data<T>());

@@ -16,6 +16,9 @@
 //
 // Anomaly input (PAnS): cosine_max_similarity gives m = max_k cos_k = max_k logits_k / tau per
 // pixel; the score is 1 - (m + 1)/2 after upsampling.
+//
+// CUDA tensors: float32 only (kernels/cuda/cosine_head.cu); dw and dbias are reduced over the
+// pixels in a fixed order, so a backward gives the same bits on every call.
 #pragma once
 
 #include "tensor/tensor.h"

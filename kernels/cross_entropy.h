@@ -13,6 +13,9 @@
 // A label that is neither the ignore index nor below K is an error.
 // loss_scale weights one loss among several (0.4 for the deep-supervision branch) without a
 // separate pass over dlogits.
+// CUDA tensors (float32 only; kernels/cuda/cross_entropy.cu): the labels are checked on the GPU,
+// and a bad label raises the same error with dlogits left unwritten; the loss is reduced in a
+// fixed order, so it has the same bits on every call, and returning it synchronises the device.
 #pragma once
 
 #include "tensor/tensor.h"

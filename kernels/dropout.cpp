@@ -1,6 +1,8 @@
 #include "kernels/dropout.h"
 
 #include "kernels/cpu/dropout.h"
+#include "kernels/cuda/dropout.h"
+#include "kernels/cuda_dispatch.h"
 #include "kernels/op_check.h"
 
 namespace pans {
@@ -18,7 +20,11 @@ cpu::Dropout2dGeometry geometry(const OpCheck& check, const char* input_name, co
 // y = x * mask and dx = dy * mask are the same computation.
 void apply_mask(const OpCheck& check, const cpu::Dropout2dGeometry& g, const Tensor& input, const Tensor& mask,
                 Tensor& output) {
-  if (input.device().is_cuda()) fail_not_implemented_on_cuda(check);
+  if (ran_on_cuda(check, input, [&] {
+        cuda::dropout2d_apply(g.batch, g.pixels, g.channels, input.data<float>(), mask.data<float>(),
+                              output.data<float>(), cuda::narrowest_dropout2d_index(input.numel()));
+      }))
+    return;
   dispatch_floating(check, input.dtype(), [&](auto zero) {
     using T = decltype(zero);
     cpu::dropout2d_apply<T>(g, input.data<T>(), mask.data<T>(), output.data<T>());
@@ -32,7 +38,8 @@ void dropout2d_mask(Tensor& mask, double p, std::uint64_t seed, std::uint64_t st
   check.same_device_float_contiguous();
   check.rank("mask", mask, 2);
   check.require(p >= 0 && p < 1, "the drop probability p must be in [0, 1), got ", p);
-  if (mask.device().is_cuda()) fail_not_implemented_on_cuda(check);
+  if (ran_on_cuda(check, mask, [&] { cuda::dropout2d_mask(mask.numel(), p, seed, stream, mask.data<float>()); }))
+    return;
   dispatch_floating(check, mask.dtype(), [&](auto zero) {
     using T = decltype(zero);
     cpu::dropout2d_mask<T>(mask.dim(0), mask.dim(1), p, seed, stream, mask.data<T>());

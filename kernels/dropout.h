@@ -6,7 +6,8 @@
 // so a CUDA kernel with any thread mapping draws the identical mask (the comparison is in double: a
 // kernel must not round p to float first). 0 <= p < 1; p = 0 keeps every channel.
 //
-// x, y, dy, dx are {N,H,W,C}, mask is {N,C}; all share one dtype (float32 or float64). The mask,
+// x, y, dy, dx are {N,H,W,C}, mask is {N,C}; all share one dtype (float32 or float64; CUDA
+// tensors float32 only) and one device; CPU and CUDA masks and outputs are identical. The mask,
 // y and dx are written (=).
 #pragma once
 

@@ -5,7 +5,12 @@
 #include <vector>
 
 #include "kernels/cpu/iabn.h"
+#include "kernels/cuda/iabn.h"
 #include "kernels/op_check.h"
+
+#ifdef PANS_WITH_CUDA
+#include "tensor/cuda_check.h"
+#endif
 
 namespace pans {
 namespace {
@@ -36,6 +41,26 @@ void require_training_count(const OpCheck& check, std::int64_t count) {
                 ") for the unbiased running variance");
 }
 
+// True when the op runs on CUDA: `tensor` (all arguments share its device and dtype, checked
+// before) is a CUDA float32 tensor in a build with CUDA. Fails for float64 CUDA tensors, and for
+// any CUDA tensor in a build without CUDA.
+bool runs_on_cuda(const OpCheck& check, const Tensor& tensor) {
+  if (!tensor.device().is_cuda()) return false;
+#ifdef PANS_WITH_CUDA
+  check.require(tensor.dtype() == DType::F32, "float64 is CPU-only; CUDA kernels take float32");
+  return true;
+#else
+  fail_built_without_cuda(check);
+#endif
+}
+
+#ifdef PANS_WITH_CUDA
+// Device scratch for the per-block partials of the CUDA reductions.
+Tensor reduction_scratch(const cpu::IabnGeometry& g, Device device) {
+  return Tensor::empty({cuda::iabn_reduction_scratch_floats(g.count, g.channels)}, DType::F32, device);
+}
+#endif
+
 }  // namespace
 
 void iabn_batch_statistics(const Tensor& x, Tensor& mean, Tensor& var) {
@@ -43,7 +68,15 @@ void iabn_batch_statistics(const Tensor& x, Tensor& mean, Tensor& var) {
   check.same_device_float_contiguous();
   const cpu::IabnGeometry g = geometry(check, "x", x, {{"mean", &mean}, {"var", &var}}, IabnParams{});
   check.require(g.count >= 1, "x has no values per channel");
-  if (x.device().is_cuda()) fail_not_implemented_on_cuda(check);
+  if (runs_on_cuda(check, x)) {
+#ifdef PANS_WITH_CUDA
+    CudaDeviceGuard guard(x.device().index);
+    Tensor scratch = reduction_scratch(g, x.device());
+    cuda::iabn_batch_statistics(x.data<float>(), g.count, g.channels, scratch.data<float>(), mean.data<float>(),
+                                var.data<float>());
+#endif
+    return;
+  }
   dispatch_floating(check, x.dtype(), [&](auto zero) {
     using T = decltype(zero);
     cpu::iabn_batch_statistics<T>(g, x.data<T>(), mean.data<T>(), var.data<T>());
@@ -55,7 +88,14 @@ void iabn_normalize_inplace(Tensor& x, const Tensor& w, const Tensor& b, const T
   const OpCheck check("iabn_normalize_inplace", {{"x", &x}, {"w", &w}, {"b", &b}, {"mean", &mean}, {"var", &var}});
   check.same_device_float_contiguous();
   const cpu::IabnGeometry g = geometry(check, "x", x, {{"w", &w}, {"b", &b}, {"mean", &mean}, {"var", &var}}, params);
-  if (x.device().is_cuda()) fail_not_implemented_on_cuda(check);
+  if (runs_on_cuda(check, x)) {
+#ifdef PANS_WITH_CUDA
+    CudaDeviceGuard guard(x.device().index);
+    cuda::iabn_normalize_inplace(x.data<float>(), g.count, g.channels, w.data<float>(), b.data<float>(),
+                                 mean.data<float>(), var.data<float>(), float(g.negative_slope), float(g.eps));
+#endif
+    return;
+  }
   dispatch_floating(check, x.dtype(), [&](auto zero) {
     using T = decltype(zero);
     cpu::iabn_normalize_inplace<T>(g, x.data<T>(), w.data<T>(), b.data<T>(), mean.data<T>(), var.data<T>());
@@ -73,7 +113,14 @@ void iabn_update_running_statistics(Tensor& running_mean, Tensor& running_var, c
   check.shape("mean", mean, running_mean.shape());
   check.shape("var", var, running_mean.shape());
   require_training_count(check, count);
-  if (mean.device().is_cuda()) fail_not_implemented_on_cuda(check);
+  if (runs_on_cuda(check, mean)) {
+#ifdef PANS_WITH_CUDA
+    CudaDeviceGuard guard(mean.device().index);
+    cuda::iabn_update_running_statistics(running_mean.dim(0), running_mean.data<float>(), running_var.data<float>(),
+                                         mean.data<float>(), var.data<float>(), count, params.momentum);
+#endif
+    return;
+  }
   dispatch_floating(check, mean.dtype(), [&](auto zero) {
     using T = decltype(zero);
     cpu::iabn_update_running_statistics<T>(running_mean.dim(0), running_mean.data<T>(), running_var.data<T>(),
@@ -95,7 +142,19 @@ void iabn_forward_train(Tensor& x, const Tensor& w, const Tensor& b, Tensor& run
       {{"w", &w}, {"b", &b}, {"running_mean", &running_mean}, {"running_var", &running_var}, {"saved_var", &saved_var}},
       params);
   require_training_count(check, g.count);
-  if (x.device().is_cuda()) fail_not_implemented_on_cuda(check);
+  if (runs_on_cuda(check, x)) {
+#ifdef PANS_WITH_CUDA
+    CudaDeviceGuard guard(x.device().index);
+    Tensor scratch = reduction_scratch(g, x.device()), mean = Tensor::empty({g.channels}, DType::F32, x.device());
+    cuda::iabn_batch_statistics(x.data<float>(), g.count, g.channels, scratch.data<float>(), mean.data<float>(),
+                                saved_var.data<float>());
+    cuda::iabn_normalize_inplace(x.data<float>(), g.count, g.channels, w.data<float>(), b.data<float>(),
+                                 mean.data<float>(), saved_var.data<float>(), float(g.negative_slope), float(g.eps));
+    cuda::iabn_update_running_statistics(g.channels, running_mean.data<float>(), running_var.data<float>(),
+                                         mean.data<float>(), saved_var.data<float>(), g.count, params.momentum);
+#endif
+    return;
+  }
   dispatch_floating(check, x.dtype(), [&](auto zero) {
     using T = decltype(zero);
     std::vector<T> mean(std::size_t(g.channels));
@@ -114,7 +173,15 @@ void iabn_forward_eval(Tensor& x, const Tensor& w, const Tensor& b, const Tensor
   check.same_device_float_contiguous();
   const cpu::IabnGeometry g = geometry(
       check, "x", x, {{"w", &w}, {"b", &b}, {"running_mean", &running_mean}, {"running_var", &running_var}}, params);
-  if (x.device().is_cuda()) fail_not_implemented_on_cuda(check);
+  if (runs_on_cuda(check, x)) {
+#ifdef PANS_WITH_CUDA
+    CudaDeviceGuard guard(x.device().index);
+    cuda::iabn_normalize_inplace(x.data<float>(), g.count, g.channels, w.data<float>(), b.data<float>(),
+                                 running_mean.data<float>(), running_var.data<float>(), float(g.negative_slope),
+                                 float(g.eps));
+#endif
+    return;
+  }
   dispatch_floating(check, x.dtype(), [&](auto zero) {
     using T = decltype(zero);
     cpu::iabn_normalize_inplace<T>(g, x.data<T>(), w.data<T>(), b.data<T>(), running_mean.data<T>(),
@@ -132,7 +199,27 @@ void iabn_backward(const Tensor& z, const Tensor& dz, const Tensor& w, const Ten
       geometry(check, "z", z, {{"w", &w}, {"b", &b}, {"var", &var}, {"dw", &dw}, {"db", &db}}, params);
   check.shape("dz", dz, z.shape());
   check.shape("dx", dx, z.shape());
-  if (z.device().is_cuda()) fail_not_implemented_on_cuda(check);
+  if (runs_on_cuda(check, z)) {
+#ifdef PANS_WITH_CUDA
+    CudaDeviceGuard guard(z.device().index);
+    Tensor scratch = reduction_scratch(g, z.device()), sums = Tensor::empty({2, g.channels}, DType::F32, z.device());
+    float* sum_dy = sums.data<float>();
+    float* sum_xhat_dy = sum_dy + g.channels;
+    const float slope = float(g.negative_slope), eps = float(g.eps);
+    // The sums read all of dz before the elementwise pass overwrites it when dx aliases dz.
+    cuda::iabn_backward_reduce(z.data<float>(), dz.data<float>(), w.data<float>(), b.data<float>(), g.count, g.channels,
+                               slope, eps, scratch.data<float>(), sum_dy, sum_xhat_dy, dw.data<float>(),
+                               db.data<float>());
+    if (mode == IabnMode::Train)
+      cuda::iabn_backward_input_train(z.data<float>(), dz.data<float>(), w.data<float>(), b.data<float>(),
+                                      var.data<float>(), sum_dy, sum_xhat_dy, g.count, g.count, g.channels, slope, eps,
+                                      dx.data<float>());
+    else
+      cuda::iabn_backward_input_eval(z.data<float>(), dz.data<float>(), w.data<float>(), var.data<float>(), g.count,
+                                     g.channels, slope, eps, dx.data<float>());
+#endif
+    return;
+  }
   dispatch_floating(check, z.dtype(), [&](auto zero) {
     using T = decltype(zero);
     std::vector<T> sum_dy(std::size_t(g.channels)), sum_xhat_dy(std::size_t(g.channels));

@@ -29,8 +29,7 @@ class OpCheck {
   // Each defined argument: on one device and contiguous. The arguments named in `integer_arguments`
   // (labels, argmax indices) must have the dtype given there; all others share one floating dtype
   // (float32 or float64).
-  void same_device_float_contiguous(
-      std::initializer_list<std::pair<const char*, DType>> integer_arguments = {}) const;
+  void same_device_float_contiguous(std::initializer_list<std::pair<const char*, DType>> integer_arguments = {}) const;
   void rank(const char* name, const Tensor& tensor, int expected) const;
   void shape(const char* name, const Tensor& tensor, const Shape& expected) const;
   void dtype(const char* name, const Tensor& tensor, DType expected) const;
@@ -56,9 +55,14 @@ Tensor resampled_output(const char* op, const Tensor& x, std::int64_t out_height
 template <class Body>
 void dispatch_floating(const OpCheck& check, DType dtype, Body&& body) {
   switch (dtype) {
-    case DType::F32: body(float{}); return;
-    case DType::F64: body(double{}); return;
-    default: check.fail(std::string("unsupported dtype ") + dtype_name(dtype) + " (expected float32 or float64)");
+    case DType::F32:
+      body(float{});
+      return;
+    case DType::F64:
+      body(double{});
+      return;
+    default:
+      check.fail(std::string("unsupported dtype ") + dtype_name(dtype) + " (expected float32 or float64)");
   }
 }
 

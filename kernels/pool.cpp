@@ -3,6 +3,8 @@
 #include <limits>
 
 #include "kernels/cpu/pool.h"
+#include "kernels/cuda/pool.h"
+#include "kernels/cuda_dispatch.h"
 #include "kernels/op_check.h"
 
 namespace pans {
@@ -55,7 +57,9 @@ void max_pool2d_forward(const Tensor& x, Tensor& y, Tensor& argmax, const MaxPoo
   const cpu::MaxPool2dGeometry g = max_pool_geometry(check, "x", x, params);
   check.shape("y", y, max_pool_output_shape(g));
   check.shape("argmax", argmax, max_pool_output_shape(g));
-  if (x.device().is_cuda()) fail_not_implemented_on_cuda(check);
+  if (ran_on_cuda(check, x,
+                  [&] { cuda::max_pool2d_forward(g, x.data<float>(), y.data<float>(), argmax.data<std::int32_t>()); }))
+    return;
   dispatch_floating(check, x.dtype(), [&](auto zero) {
     using T = decltype(zero);
     cpu::max_pool2d_forward<T>(g, x.data<T>(), y.data<T>(), argmax.data<std::int32_t>());
@@ -77,7 +81,10 @@ void max_pool2d_backward(const Tensor& dy, const Tensor& argmax, Tensor& dx, con
   const cpu::MaxPool2dGeometry g = max_pool_geometry(check, "dx", dx, params);
   check.shape("dy", dy, max_pool_output_shape(g));
   check.shape("argmax", argmax, max_pool_output_shape(g));
-  if (dy.device().is_cuda()) fail_not_implemented_on_cuda(check);
+  if (ran_on_cuda(check, dy, [&] {
+        cuda::max_pool2d_backward(g, dy.data<float>(), argmax.data<std::int32_t>(), dx.data<float>());
+      }))
+    return;
   dispatch_floating(check, dy.dtype(), [&](auto zero) {
     using T = decltype(zero);
     cpu::max_pool2d_backward<T>(g, dy.data<T>(), argmax.data<std::int32_t>(), dx.data<T>());
@@ -88,7 +95,7 @@ void adaptive_avg_pool2d_forward(const Tensor& x, Tensor& y) {
   const OpCheck check("adaptive_avg_pool2d_forward", {{"x", &x}, {"y", &y}});
   check.same_device_float_contiguous();
   const cpu::ResampleGeometry g = resample_geometry(check, "x", x, "y", y);
-  if (x.device().is_cuda()) fail_not_implemented_on_cuda(check);
+  if (ran_on_cuda(check, x, [&] { cuda::adaptive_avg_pool2d_forward(g, x.data<float>(), y.data<float>()); })) return;
   dispatch_floating(check, x.dtype(), [&](auto zero) {
     using T = decltype(zero);
     cpu::adaptive_avg_pool2d_forward<T>(g, x.data<T>(), y.data<T>());
@@ -105,7 +112,8 @@ void adaptive_avg_pool2d_backward(const Tensor& dy, Tensor& dx) {
   const OpCheck check("adaptive_avg_pool2d_backward", {{"dy", &dy}, {"dx", &dx}});
   check.same_device_float_contiguous();
   const cpu::ResampleGeometry g = resample_geometry(check, "dx", dx, "dy", dy);
-  if (dy.device().is_cuda()) fail_not_implemented_on_cuda(check);
+  if (ran_on_cuda(check, dy, [&] { cuda::adaptive_avg_pool2d_backward(g, dy.data<float>(), dx.data<float>()); }))
+    return;
   dispatch_floating(check, dy.dtype(), [&](auto zero) {
     using T = decltype(zero);
     cpu::adaptive_avg_pool2d_backward<T>(g, dy.data<T>(), dx.data<T>());

@@ -1,6 +1,8 @@
 #include "kernels/residual.h"
 
 #include "kernels/cpu/residual.h"
+#include "kernels/cuda/residual.h"
+#include "kernels/cuda_dispatch.h"
 #include "kernels/op_check.h"
 
 namespace pans {
@@ -19,7 +21,11 @@ void residual_add_leaky_forward(const Tensor& branch, const Tensor& shortcut, Te
   check.require(branch.defined(), "branch is undefined");
   check.shape("shortcut", shortcut, branch.shape());
   check.shape("out", out, branch.shape());
-  if (branch.device().is_cuda()) fail_not_implemented_on_cuda(check);
+  if (ran_on_cuda(check, branch, [&] {
+        cuda::residual_add_leaky_forward(branch.numel(), branch.data<float>(), shortcut.data<float>(),
+                                         out.data<float>(), slope);
+      }))
+    return;
   dispatch_floating(check, branch.dtype(), [&](auto zero) {
     using T = decltype(zero);
     cpu::residual_add_leaky_forward<T>(branch.numel(), branch.data<T>(), shortcut.data<T>(), out.data<T>(), slope);
@@ -34,7 +40,11 @@ void residual_add_leaky_backward(const Tensor& out, const Tensor& dout, Tensor& 
   check.require(out.defined(), "out is undefined");
   check.shape("dout", dout, out.shape());
   check.shape("dbranch_and_shortcut", dbranch_and_shortcut, out.shape());
-  if (out.device().is_cuda()) fail_not_implemented_on_cuda(check);
+  if (ran_on_cuda(check, out, [&] {
+        cuda::residual_add_leaky_backward(out.numel(), out.data<float>(), dout.data<float>(),
+                                          dbranch_and_shortcut.data<float>(), slope);
+      }))
+    return;
   dispatch_floating(check, out.dtype(), [&](auto zero) {
     using T = decltype(zero);
     cpu::residual_add_leaky_backward<T>(out.numel(), out.data<T>(), dout.data<T>(), dbranch_and_shortcut.data<T>(),

@@ -1,6 +1,7 @@
 // The end of a ResNet block: the residual add followed by leaky ReLU (method.md section 3),
 //   out = leaky_relu(branch + shortcut, slope),   slope > 0 (0.01 in the model).
-// All tensors share one shape and dtype (float32 or float64); activations are {N,H,W,C}.
+// All tensors share one shape and dtype (float32 or float64; CUDA tensors float32 only) and one
+// device; activations are {N,H,W,C}. CPU and CUDA results are identical bit for bit.
 //
 // Backward needs only the output: out >= 0 exactly where branch + shortcut >= 0 (slope > 0), so
 //   d = dout where out >= 0, slope * dout elsewhere,

@@ -1,15 +1,18 @@
 #include "kernels/resize.h"
 
 #include "kernels/cpu/resize.h"
+#include "kernels/cuda/resize.h"
+#include "kernels/cuda_dispatch.h"
 #include "kernels/op_check.h"
 
 namespace pans {
+namespace {}  // namespace
 
 void resize_bilinear_forward(const Tensor& x, Tensor& y) {
   const OpCheck check("resize_bilinear_forward", {{"x", &x}, {"y", &y}});
   check.same_device_float_contiguous();
   const cpu::ResampleGeometry g = resample_geometry(check, "x", x, "y", y);
-  if (x.device().is_cuda()) fail_not_implemented_on_cuda(check);
+  if (ran_on_cuda(check, x, [&] { cuda::resize_bilinear_forward(g, x.data<float>(), y.data<float>()); })) return;
   dispatch_floating(check, x.dtype(), [&](auto zero) {
     using T = decltype(zero);
     cpu::resize_bilinear_forward<T>(g, x.data<T>(), y.data<T>());
@@ -26,7 +29,7 @@ void resize_bilinear_backward(const Tensor& dy, Tensor& dx) {
   const OpCheck check("resize_bilinear_backward", {{"dy", &dy}, {"dx", &dx}});
   check.same_device_float_contiguous();
   const cpu::ResampleGeometry g = resample_geometry(check, "dx", dx, "dy", dy);
-  if (dy.device().is_cuda()) fail_not_implemented_on_cuda(check);
+  if (ran_on_cuda(check, dy, [&] { cuda::resize_bilinear_backward(g, dy.data<float>(), dx.data<float>()); })) return;
   dispatch_floating(check, dy.dtype(), [&](auto zero) {
     using T = decltype(zero);
     cpu::resize_bilinear_backward<T>(g, dy.data<T>(), dx.data<T>());

@@ -6,12 +6,12 @@
 
 #include "tensor/error.h"
 
-#define PANS_CUDA_CHECK(call)                                                                  \
-  do {                                                                                         \
-    const cudaError_t pans_cuda_status = (call);                                               \
-    if (pans_cuda_status != cudaSuccess)                                                       \
-      PANS_FAIL(#call, " failed: ", cudaGetErrorName(pans_cuda_status), " (",                  \
-                cudaGetErrorString(pans_cuda_status), ")");                                    \
+#define PANS_CUDA_CHECK(call)                                                                                       \
+  do {                                                                                                              \
+    const cudaError_t pans_cuda_status = (call);                                                                    \
+    if (pans_cuda_status != cudaSuccess)                                                                            \
+      PANS_FAIL(#call, " failed: ", cudaGetErrorName(pans_cuda_status), " (", cudaGetErrorString(pans_cuda_status), \
+                ")");                                                                                               \
   } while (0)
 
 namespace pans {

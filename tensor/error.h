@@ -29,10 +29,9 @@ std::string concat(const Parts&... parts) {
 
 // PANS_CHECK(condition, message parts...): throws pans::Error with the parts streamed together
 // and the source location appended, e.g. PANS_CHECK(n > 0, "conv2d: batch is ", n).
-#define PANS_CHECK(condition, ...)                                                    \
-  do {                                                                                \
-    if (!(condition))                                                                 \
-      ::pans::detail::throw_error(__FILE__, __LINE__, ::pans::detail::concat(__VA_ARGS__)); \
+#define PANS_CHECK(condition, ...)                                                                          \
+  do {                                                                                                      \
+    if (!(condition)) ::pans::detail::throw_error(__FILE__, __LINE__, ::pans::detail::concat(__VA_ARGS__)); \
   } while (0)
 
 #define PANS_FAIL(...) ::pans::detail::throw_error(__FILE__, __LINE__, ::pans::detail::concat(__VA_ARGS__))

@@ -37,8 +37,8 @@ PANS_HOST_DEVICE inline PhiloxBlock philox4x32_10(PhiloxBlock counter, std::uint
 // Draws i..i+3 of stream (seed, stream); i must be a multiple of 4.
 PANS_HOST_DEVICE inline PhiloxBlock philox_block(std::uint64_t seed, std::uint64_t stream, std::uint64_t i) {
   const std::uint64_t block = i / 4;
-  const PhiloxBlock counter = {{std::uint32_t(block), std::uint32_t(block >> 32), std::uint32_t(stream),
-                                std::uint32_t(stream >> 32)}};
+  const PhiloxBlock counter = {
+      {std::uint32_t(block), std::uint32_t(block >> 32), std::uint32_t(stream), std::uint32_t(stream >> 32)}};
   return philox4x32_10(counter, std::uint32_t(seed), std::uint32_t(seed >> 32));
 }
 
@@ -69,7 +69,11 @@ namespace pans {
 
 // Maps a draw onto [low, high) / N(mean, stddev). A fused multiply-add on both sides: nvcc would
 // contract a*b+c into an fma anyway, and the host's std::fma rounds identically, so CPU and GPU agree.
-PANS_HOST_DEVICE inline double scale_uniform(float u, double low, double high) { return fma(high - low, double(u), low); }
-PANS_HOST_DEVICE inline double scale_normal(float z, double mean, double stddev) { return fma(stddev, double(z), mean); }
+PANS_HOST_DEVICE inline double scale_uniform(float u, double low, double high) {
+  return fma(high - low, double(u), low);
+}
+PANS_HOST_DEVICE inline double scale_normal(float z, double mean, double stddev) {
+  return fma(stddev, double(z), mean);
+}
 
 }  // namespace pans

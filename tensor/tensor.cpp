@@ -133,8 +133,8 @@ Tensor Tensor::to(Device device) const {
 
 void Tensor::copy_from(const Tensor& source) {
   PANS_CHECK(defined() && source.defined(), "Tensor::copy_from: undefined tensor");
-  PANS_CHECK(same_shape(source) && dtype_ == source.dtype_, "Tensor::copy_from: ", source.describe("source"),
-             " into ", describe("destination"));
+  PANS_CHECK(same_shape(source) && dtype_ == source.dtype_, "Tensor::copy_from: ", source.describe("source"), " into ",
+             describe("destination"));
   if (is_contiguous() && source.is_contiguous()) {
     copy_bytes(raw_data(), device_, source.raw_data(), source.device_, nbytes());
     return;
@@ -164,10 +164,14 @@ namespace {
 
 template <class To, class From>
 To convert(From value) {
-  if constexpr (std::is_same_v<From, To>) return value;
-  else if constexpr (std::is_same_v<From, bf16>) return To(bf16_to_float(value));
-  else if constexpr (std::is_same_v<To, bf16>) return float_to_bf16(float(value));
-  else return To(value);
+  if constexpr (std::is_same_v<From, To>)
+    return value;
+  else if constexpr (std::is_same_v<From, bf16>)
+    return To(bf16_to_float(value));
+  else if constexpr (std::is_same_v<To, bf16>)
+    return float_to_bf16(float(value));
+  else
+    return To(value);
 }
 
 template <class From>
@@ -175,10 +179,17 @@ void cast_from(const Tensor& source, Tensor& result) {
   const From* in = source.data<From>();
   const std::int64_t count = source.numel();
   switch (result.dtype()) {
-    case DType::F32: std::transform(in, in + count, result.data<float>(), convert<float, From>); break;
-    case DType::F64: std::transform(in, in + count, result.data<double>(), convert<double, From>); break;
-    case DType::BF16: std::transform(in, in + count, result.data<bf16>(), convert<bf16, From>); break;
-    default: PANS_FAIL("Tensor::cast: unsupported target ", dtype_name(result.dtype()));
+    case DType::F32:
+      std::transform(in, in + count, result.data<float>(), convert<float, From>);
+      break;
+    case DType::F64:
+      std::transform(in, in + count, result.data<double>(), convert<double, From>);
+      break;
+    case DType::BF16:
+      std::transform(in, in + count, result.data<bf16>(), convert<bf16, From>);
+      break;
+    default:
+      PANS_FAIL("Tensor::cast: unsupported target ", dtype_name(result.dtype()));
   }
 }
 
@@ -189,10 +200,17 @@ Tensor Tensor::cast(DType dtype) const {
   const Tensor source = is_contiguous() ? *this : clone();
   Tensor result = empty(shape_, dtype, device_);
   switch (dtype_) {
-    case DType::F32: cast_from<float>(source, result); break;
-    case DType::F64: cast_from<double>(source, result); break;
-    case DType::BF16: cast_from<bf16>(source, result); break;
-    default: PANS_FAIL("Tensor::cast: ", describe("tensor"), " cannot be cast to ", dtype_name(dtype));
+    case DType::F32:
+      cast_from<float>(source, result);
+      break;
+    case DType::F64:
+      cast_from<double>(source, result);
+      break;
+    case DType::BF16:
+      cast_from<bf16>(source, result);
+      break;
+    default:
+      PANS_FAIL("Tensor::cast: ", describe("tensor"), " cannot be cast to ", dtype_name(dtype));
   }
   return result;
 }

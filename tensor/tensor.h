@@ -65,7 +65,7 @@ class Tensor {
 
   Tensor to(Device device) const;  // a contiguous copy on `device` (a copy even if already there)
   Tensor clone() const { return to(device_); }
-  Tensor cast(DType dtype) const;  // CPU only: float32/float64/bfloat16 conversions
+  Tensor cast(DType dtype) const;        // CPU only: float32/float64/bfloat16 conversions
   void copy_from(const Tensor& source);  // same shape and dtype, any devices
   void zero_();
 

@@ -13,10 +13,18 @@ __global__ void shuffle_probe_kernel(ShuffleKind kind, int argument, int width, 
   const int value = 100 + lane;
   int result = 0;
   switch (kind) {
-    case ShuffleKind::Index: result = __shfl_sync(kFullMask, value, argument, width); break;
-    case ShuffleKind::Up: result = __shfl_up_sync(kFullMask, value, unsigned(argument), width); break;
-    case ShuffleKind::Down: result = __shfl_down_sync(kFullMask, value, unsigned(argument), width); break;
-    case ShuffleKind::Xor: result = __shfl_xor_sync(kFullMask, value, argument, width); break;
+    case ShuffleKind::Index:
+      result = __shfl_sync(kFullMask, value, argument, width);
+      break;
+    case ShuffleKind::Up:
+      result = __shfl_up_sync(kFullMask, value, unsigned(argument), width);
+      break;
+    case ShuffleKind::Down:
+      result = __shfl_down_sync(kFullMask, value, unsigned(argument), width);
+      break;
+    case ShuffleKind::Xor:
+      result = __shfl_xor_sync(kFullMask, value, argument, width);
+      break;
   }
   out[lane] = result;
 }

@@ -17,8 +17,10 @@ Tensor on_cpu(const Tensor& tensor) { return tensor.to(Device::cpu()); }
 double max_scaled_error(const Tensor& a, const Tensor& b) {
   PANS_CHECK(a.same_shape(b), "max_scaled_error: ", a.describe("a"), " vs ", b.describe("b"));
   const Tensor x = on_cpu(a), y = on_cpu(b);
-  const std::vector<double> u = x.dtype() == DType::F64 ? x.to_vector<double>() : x.cast(DType::F64).to_vector<double>();
-  const std::vector<double> v = y.dtype() == DType::F64 ? y.to_vector<double>() : y.cast(DType::F64).to_vector<double>();
+  const std::vector<double> u =
+      x.dtype() == DType::F64 ? x.to_vector<double>() : x.cast(DType::F64).to_vector<double>();
+  const std::vector<double> v =
+      y.dtype() == DType::F64 ? y.to_vector<double>() : y.cast(DType::F64).to_vector<double>();
   double worst = 0;
   for (std::size_t i = 0; i < u.size(); ++i) {
     if (std::isnan(u[i]) || std::isnan(v[i])) return std::numeric_limits<double>::infinity();

@@ -11,7 +11,9 @@ namespace {
 
 double scaled_error(double a, double b) { return std::abs(a - b) / std::max({1.0, std::abs(a), std::abs(b)}); }
 
-std::vector<double> as_doubles(const Tensor& t) { return t.dtype() == DType::F64 ? t.to_vector<double>() : t.cast(DType::F64).to_vector<double>(); }
+std::vector<double> as_doubles(const Tensor& t) {
+  return t.dtype() == DType::F64 ? t.to_vector<double>() : t.cast(DType::F64).to_vector<double>();
+}
 
 }  // namespace
 

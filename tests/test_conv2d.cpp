@@ -123,9 +123,9 @@ TEST_CASE("conv2d rejects bad arguments with the op name and shapes") {
                        doctest::Contains("invalid stride 0"), Error);
   // A 5-wide kernel on a 2-wide input with stride 4: no output, not a rounded-up single pixel.
   CHECK(conv2d_output_size(2, 5, Conv2dParams{4, 0, 1}) == 0);
-  CHECK_THROWS_WITH_AS(conv2d_forward(Tensor::zeros({1, 2, 2, 3}), Tensor::zeros({4, 5, 5, 3}), Tensor(),
-                                      Conv2dParams{4, 0, 1}),
-                       doctest::Contains("does not fit"), Error);
+  CHECK_THROWS_WITH_AS(
+      conv2d_forward(Tensor::zeros({1, 2, 2, 3}), Tensor::zeros({4, 5, 5, 3}), Tensor(), Conv2dParams{4, 0, 1}),
+      doctest::Contains("does not fit"), Error);
 }
 
 TEST_CASE("conv2d rejects mixed devices and names CUDA as not implemented yet") {

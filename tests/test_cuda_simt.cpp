@@ -19,10 +19,14 @@ namespace {
 int expected_source(ShuffleKind kind, int lane, int argument, int width) {
   const int low = lane / width * width, high = low + width - 1;
   switch (kind) {
-    case ShuffleKind::Index: return low + argument % width;
-    case ShuffleKind::Up: return lane - argument >= low ? lane - argument : lane;
-    case ShuffleKind::Down: return lane + argument <= high ? lane + argument : lane;
-    case ShuffleKind::Xor: return (lane ^ argument) <= high ? lane ^ argument : lane;
+    case ShuffleKind::Index:
+      return low + argument % width;
+    case ShuffleKind::Up:
+      return lane - argument >= low ? lane - argument : lane;
+    case ShuffleKind::Down:
+      return lane + argument <= high ? lane + argument : lane;
+    case ShuffleKind::Xor:
+      return (lane ^ argument) <= high ? lane ^ argument : lane;
   }
   return -1;
 }
@@ -41,14 +45,14 @@ TEST_CASE("warp shuffles follow the CUDA definition for every width and offset")
         CAPTURE(argument);
         shuffle_probe(kind, argument, width, out.data<std::int32_t>());
         const std::vector<int> got = device_ints(out);
-        for (int lane = 0; lane < 32; ++lane) CHECK(got[std::size_t(lane)] == 100 + expected_source(kind, lane, argument, width));
+        for (int lane = 0; lane < 32; ++lane)
+          CHECK(got[std::size_t(lane)] == 100 + expected_source(kind, lane, argument, width));
       }
 }
 
 TEST_CASE("warp votes: ballot, any and all") {
   Tensor out = Tensor::zeros({3}, DType::I32, gpu());
-  const std::vector<std::vector<int>> patterns = {std::vector<int>(32, 0), std::vector<int>(32, 1),
-                                                  [] {
+  const std::vector<std::vector<int>> patterns = {std::vector<int>(32, 0), std::vector<int>(32, 1), [] {
                                                     std::vector<int> p(32, 0);
                                                     for (int l = 0; l < 32; l += 3) p[std::size_t(l)] = l + 1;
                                                     return p;

@@ -124,7 +124,7 @@ TEST_CASE("dropout2d rejects bad arguments with the op name and shapes") {
                        doctest::Contains("mask must be float32 or float64"), Error);
 }
 
-TEST_CASE("dropout2d rejects mixed devices and names CUDA as not implemented yet") {
+TEST_CASE("dropout2d rejects mixed devices") {
   // Borrowed host memory labelled cuda:0: the checks reject it before any pointer is used.
   std::vector<float> memory(2 * 3);
   const Tensor x = Tensor::zeros({2, 5, 7, 3});
@@ -132,6 +132,6 @@ TEST_CASE("dropout2d rejects mixed devices and names CUDA as not implemented yet
   Tensor mask_cuda = Tensor::wrap(memory.data(), {2, 3}, DType::F32, Device::cuda(0));
   CHECK_THROWS_WITH_AS(dropout2d_forward(x, mask_cuda, y),
                        doctest::Contains("all tensors must be on one device, mask is on cuda:0 and x on cpu"), Error);
-  CHECK_THROWS_WITH_AS(dropout2d_mask(mask_cuda, 0.1, kSeed, kStream), doctest::Contains("not implemented on CUDA yet"),
-                       Error);
+  CHECK_THROWS_WITH_AS(dropout2d_backward(x, mask_cuda, y),
+                       doctest::Contains("all tensors must be on one device, mask is on cuda:0 and dy on cpu"), Error);
 }

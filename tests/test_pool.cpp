@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "kernels/pool.h"
+#include "kernels/shared/max_pool_window.h"
 #include "tests/gradcheck.h"
 
 using namespace pans;
@@ -273,22 +274,72 @@ TEST_CASE("pool rejects bad arguments with the op name and shapes") {
                        doctest::Contains("dy must have the batch and channels of dx"), Error);
 }
 
-TEST_CASE("pool rejects mixed devices and names CUDA as not implemented yet") {
+TEST_CASE("pool rejects mixed devices") {
   // Borrowed host memory labelled cuda:0: the checks reject it before any pointer is used.
   std::vector<float> input(2 * 9 * 7 * 3), output(2 * 5 * 4 * 3);
-  std::vector<std::int32_t> indices(2 * 5 * 4 * 3);
   const Tensor x_cuda = Tensor::wrap(input.data(), {2, 9, 7, 3}, DType::F32, Device::cuda(0));
   Tensor y_cuda = Tensor::wrap(output.data(), {2, 5, 4, 3}, DType::F32, Device::cuda(0));
-  Tensor argmax_cuda = Tensor::wrap(indices.data(), {2, 5, 4, 3}, DType::I32, Device::cuda(0));
   Tensor argmax_cpu = Tensor::zeros({2, 5, 4, 3}, DType::I32);
   CHECK_THROWS_WITH_AS(max_pool2d_forward(x_cuda, y_cuda, argmax_cpu),
                        doctest::Contains("all tensors must be on one device, argmax is on cpu and x on cuda:0"), Error);
-  CHECK_THROWS_WITH_AS(max_pool2d_forward(x_cuda, y_cuda, argmax_cuda),
-                       doctest::Contains("not implemented on CUDA yet"), Error);
   Tensor pooled = Tensor::zeros({2, 2, 2, 3});
   CHECK_THROWS_WITH_AS(adaptive_avg_pool2d_forward(x_cuda, pooled),
                        doctest::Contains("all tensors must be on one device, y is on cpu and x on cuda:0"), Error);
-  Tensor pooled_cuda = Tensor::wrap(output.data(), {2, 2, 2, 3}, DType::F32, Device::cuda(0));
-  CHECK_THROWS_WITH_AS(adaptive_avg_pool2d_forward(x_cuda, pooled_cuda),
-                       doctest::Contains("not implemented on CUDA yet"), Error);
+}
+
+// The gathers of the CUDA backward passes visit, per input index, the outputs these inverses
+// name; checked here against the forward geometry over many sizes, larger than the CUDA tests run.
+TEST_CASE("adaptive_pool_cells_covering is exactly the cells whose bins contain the index") {
+  for (std::int64_t in_size = 1; in_size <= 70; ++in_size)
+    for (std::int64_t out_size = 1; out_size <= 70; ++out_size)
+      for (std::int64_t i = 0; i < in_size; ++i) {
+        std::int64_t first = -1, last = -1;
+        for (std::int64_t o = 0; o < out_size; ++o) {
+          const PoolBin bin = adaptive_pool_bin(o, in_size, out_size);
+          if (bin.start <= i && i < bin.end) {
+            CHECK((first < 0 || last == o - 1));  // contiguous
+            if (first < 0) first = o;
+            last = o;
+          }
+        }
+        const PoolBin cells = adaptive_pool_cells_covering(i, in_size, out_size);
+        if (cells.start != first || cells.end != last + 1) {
+          CAPTURE(in_size);
+          CAPTURE(out_size);
+          CAPTURE(i);
+          CHECK(cells.start == first);
+          CHECK(cells.end == last + 1);
+        }
+      }
+}
+
+TEST_CASE("max_pool_windows_covering is exactly the windows that contain the index") {
+  for (int kernel_size = 1; kernel_size <= 5; ++kernel_size)
+    for (int stride = 1; stride <= 4; ++stride)
+      for (int padding = 0; padding <= kernel_size / 2; ++padding)
+        for (std::int64_t in_size = 1; in_size <= 20; ++in_size) {
+          const MaxPool2dParams params{kernel_size, stride, padding};
+          const std::int64_t out_size = max_pool2d_output_size(in_size, params);
+          for (std::int64_t i = 0; i < in_size; ++i) {
+            std::int64_t first = out_size, last = out_size - 1;  // an empty range if no window has i
+            for (std::int64_t o = 0; o < out_size; ++o) {
+              const PoolBin window = max_pool_window(o, in_size, kernel_size, stride, padding);
+              if (window.start <= i && i < window.end) {
+                if (first == out_size) first = o;
+                last = o;
+              }
+            }
+            const PoolBin windows = max_pool_windows_covering(i, out_size, kernel_size, stride, padding);
+            const bool empty = first == out_size;
+            if (empty ? windows.start < windows.end : (windows.start != first || windows.end != last + 1)) {
+              CAPTURE(kernel_size);
+              CAPTURE(stride);
+              CAPTURE(padding);
+              CAPTURE(in_size);
+              CAPTURE(i);
+              CHECK(windows.start == first);
+              CHECK(windows.end == last + 1);
+            }
+          }
+        }
 }

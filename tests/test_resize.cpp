@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <utility>
 #include <vector>
 
 #include "kernels/resize.h"
@@ -166,14 +167,61 @@ TEST_CASE("resize rejects bad arguments with the op name and shapes") {
   CHECK_THROWS_WITH_AS(resize_bilinear_forward(x, 0, 4), doctest::Contains("output size 0x4 must be positive"), Error);
 }
 
-TEST_CASE("resize rejects mixed devices and names CUDA as not implemented yet") {
+TEST_CASE("resize rejects mixed devices") {
   // Borrowed host memory labelled cuda:0: the checks reject it before any pointer is used.
-  std::vector<float> input(2 * 5 * 7 * 3), output(2 * 9 * 9 * 3);
+  std::vector<float> input(2 * 5 * 7 * 3);
   const Tensor x_cuda = Tensor::wrap(input.data(), {2, 5, 7, 3}, DType::F32, Device::cuda(0));
   Tensor y = Tensor::zeros({2, 9, 9, 3});
   CHECK_THROWS_WITH_AS(resize_bilinear_forward(x_cuda, y),
                        doctest::Contains("all tensors must be on one device, y is on cpu and x on cuda:0"), Error);
-  Tensor y_cuda = Tensor::wrap(output.data(), {2, 9, 9, 3}, DType::F32, Device::cuda(0));
-  CHECK_THROWS_WITH_AS(resize_bilinear_forward(x_cuda, y_cuda), doctest::Contains("not implemented on CUDA yet"),
-                       Error);
+}
+
+// The CUDA backward gathers, per input index, over bilinear_readers_superset and keeps the outputs
+// whose taps read the index; the range must hold all of them, for float and double taps, on
+// PSP-sized axes and far larger ones than the CUDA tests run.
+template <class T>
+void check_readers_superset(std::int64_t in_size, std::int64_t out_size) {
+  std::vector<std::int64_t> first(std::size_t(in_size), out_size), last(std::size_t(in_size), -1);
+  for (std::int64_t dst = 0; dst < out_size; ++dst) {
+    const BilinearTap<T> tap = bilinear_tap<T>(dst, in_size, out_size);
+    for (std::int64_t i : {tap.i0, tap.i1}) {
+      first[std::size_t(i)] = std::min(first[std::size_t(i)], dst);
+      last[std::size_t(i)] = std::max(last[std::size_t(i)], dst);
+    }
+  }
+  for (std::int64_t i = 0; i < in_size; ++i) {
+    const BilinearReaders readers = bilinear_readers_superset(i, in_size, out_size);
+    const bool holds_all =
+        last[std::size_t(i)] < 0 || (readers.start <= first[std::size_t(i)] && last[std::size_t(i)] < readers.end);
+    // Tight too: at most the two widening steps per side beyond the exact src interval, and for
+    // i <= 1 the outputs whose src clamps to 0.
+    const std::int64_t clamped = i <= 1 ? (out_size + in_size - 1) / in_size : 0;
+    const bool tight = readers.end - readers.start <= (2 * out_size + in_size - 1) / in_size + 6 + clamped;
+    if (!holds_all || !tight) {
+      CAPTURE(in_size);
+      CAPTURE(out_size);
+      CAPTURE(i);
+      CAPTURE(readers.start);
+      CAPTURE(readers.end);
+      CAPTURE(first[std::size_t(i)]);
+      CAPTURE(last[std::size_t(i)]);
+      CHECK(holds_all);
+      CHECK(tight);
+    }
+  }
+}
+
+TEST_CASE("bilinear_readers_superset holds every output that reads an input index") {
+  for (std::int64_t in_size = 1; in_size <= 40; ++in_size)
+    for (std::int64_t out_size = 1; out_size <= 70; ++out_size) {
+      check_readers_superset<float>(in_size, out_size);
+      check_readers_superset<double>(in_size, out_size);
+    }
+  const std::pair<std::int64_t, std::int64_t> large[] = {{57, 450},   {57, 513},   {65, 513},   {90, 720},
+                                                         {160, 1280}, {1, 1000},   {6, 1280},   {450, 57},
+                                                         {1280, 7},   {999, 1000}, {1000, 999}, {3000, 4001}};
+  for (const auto& [in_size, out_size] : large) {
+    check_readers_superset<float>(in_size, out_size);
+    check_readers_superset<double>(in_size, out_size);
+  }
 }

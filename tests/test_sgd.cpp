@@ -168,13 +168,65 @@ TEST_CASE("sgd rejects bad arguments with the op name and shapes") {
   CHECK_THROWS_WITH_AS(sgd_nesterov_step(param, grad_cuda, buffer, {0.1, 0.9, 0.0}),
                        doctest::Contains("all tensors must be on one device, grad is on cuda:0 and param on cpu"),
                        Error);
-  std::vector<float> param_memory(6), buffer_memory(6);
-  Tensor param_cuda = Tensor::wrap(param_memory.data(), {2, 3}, DType::F32, Device::cuda(0));
-  Tensor buffer_cuda = Tensor::wrap(buffer_memory.data(), {2, 3}, DType::F32, Device::cuda(0));
-  CHECK_THROWS_WITH_AS(sgd_nesterov_step(param_cuda, grad_cuda, buffer_cuda, {0.1, 0.9, 0.0}),
-                       doctest::Contains("not implemented on CUDA yet"), Error);
 
   SgdOptimizer optimizer(0.9, 1e-4);
   CHECK_THROWS_WITH_AS(optimizer.add(param, Tensor::zeros({3, 2})), doctest::Contains("must match"), Error);
+  optimizer.add(param, Tensor::zeros({2, 3}));
+  std::vector<float> param_memory(6);
+  const Tensor param_cuda = Tensor::wrap(param_memory.data(), {2, 3}, DType::F32, Device::cuda(0));
+  CHECK_THROWS_WITH_AS(optimizer.add(param_cuda, grad_cuda), doctest::Contains("is not on cpu"), Error);
   CHECK_THROWS_WITH_AS(SgdOptimizer(1.0, 1e-4), doctest::Contains("invalid momentum 1"), Error);
+}
+
+TEST_CASE("sgd step over all parameters equals the single-tensor step on each") {
+  const SgdParams params{0.05, 0.9, 1e-4};
+  const std::vector<Shape> shapes = {{1}, {31}, {2, 3, 5}};
+  std::vector<Tensor> param, grad, buffer, param_expected, buffer_expected;
+  for (std::size_t i = 0; i < shapes.size(); ++i) {
+    // float32 and float64 mixed: the CPU loop takes each triple in its own dtype.
+    const DType dtype = i == 1 ? DType::F64 : DType::F32;
+    param.push_back(test::random_tensor(shapes[i], 10 + i).cast(dtype));
+    grad.push_back(test::random_tensor(shapes[i], 20 + i).cast(dtype));
+    buffer.push_back(test::random_tensor(shapes[i], 30 + i).cast(dtype));
+    param_expected.push_back(param.back().clone());
+    buffer_expected.push_back(buffer.back().clone());
+  }
+  for (int step = 0; step < 3; ++step) {
+    sgd_nesterov_step_all(param, grad, buffer, params);
+    for (std::size_t i = 0; i < shapes.size(); ++i)
+      sgd_nesterov_step(param_expected[i], grad[i], buffer_expected[i], params);
+  }
+  for (std::size_t i = 0; i < shapes.size(); ++i) {
+    CAPTURE(i);
+    CHECK(param[i].cast(DType::F64).to_vector<double>() == param_expected[i].cast(DType::F64).to_vector<double>());
+    CHECK(buffer[i].cast(DType::F64).to_vector<double>() == buffer_expected[i].cast(DType::F64).to_vector<double>());
+  }
+  std::vector<Tensor> none;
+  CHECK_NOTHROW(sgd_nesterov_step_all(none, none, none, params));
+}
+
+TEST_CASE("sgd step over all parameters checks every triple before updating any") {
+  const SgdParams params{0.05, 0.9, 0.0};
+  std::vector<Tensor> param = {Tensor::zeros({4}), Tensor::zeros({2, 3})};
+  std::vector<Tensor> grad = {Tensor::zeros({4}), Tensor::zeros({3, 2})};
+  std::vector<Tensor> buffer = {Tensor::zeros({4}), Tensor::zeros({2, 3})};
+  grad[0].copy_from(Tensor::from_vector<float>({1, 2, 3, 4}, {4}));
+  CHECK_THROWS_WITH_AS(sgd_nesterov_step_all(param, grad, buffer, params),
+                       doctest::Contains("sgd_nesterov_step_all[1](param [2,3] float32 cpu, grad [3,2] float32 cpu, "
+                                         "momentum_buffer [2,3] float32 cpu): grad must have shape [2,3]"),
+                       Error);
+  for (float value : param[0].to_vector<float>()) CHECK(value == 0.0f);  // triple 0 was not stepped
+
+  std::vector<Tensor> two_grads = {grad[0], grad[0]}, one_buffer = {buffer[0]};
+  CHECK_THROWS_WITH_AS(sgd_nesterov_step_all(param, two_grads, one_buffer, params),
+                       doctest::Contains("2 params, 2 grads and 1 momentum buffers"), Error);
+
+  // Triple 1 on cuda:0 (borrowed host memory): the device check rejects it before any pointer is used.
+  std::vector<float> memory_p(6), memory_g(6), memory_b(6);
+  std::vector<Tensor> mixed_param = {param[0], Tensor::wrap(memory_p.data(), {2, 3}, DType::F32, Device::cuda(0))};
+  const std::vector<Tensor> mixed_grad = {grad[0], Tensor::wrap(memory_g.data(), {2, 3}, DType::F32, Device::cuda(0))};
+  std::vector<Tensor> mixed_buffer = {buffer[0], Tensor::wrap(memory_b.data(), {2, 3}, DType::F32, Device::cuda(0))};
+  CHECK_THROWS_WITH_AS(sgd_nesterov_step_all(mixed_param, mixed_grad, mixed_buffer, params),
+                       doctest::Contains("all tensors must be on one device, param is on cuda:0 and params[0] on cpu"),
+                       Error);
 }

@@ -67,8 +67,8 @@ TEST_CASE("tensor casts between float32, float64 and bfloat16") {
 }
 
 TEST_CASE("tensor errors name the operation and the shapes") {
-  CHECK_THROWS_WITH_AS(Tensor::from_vector<float>({1, 2, 3}, {2, 2}),
-                       doctest::Contains("3 values for shape [2,2]"), Error);
+  CHECK_THROWS_WITH_AS(Tensor::from_vector<float>({1, 2, 3}, {2, 2}), doctest::Contains("3 values for shape [2,2]"),
+                       Error);
   const Tensor t = Tensor::zeros({2, 3});
   CHECK_THROWS_WITH_AS(t.data<double>(), doctest::Contains("tensor [2,3] float32 cpu holds float32"), Error);
   CHECK_THROWS_WITH_AS(t.reshape({4}), doctest::Contains("[2,3] float32 cpu cannot become [4]"), Error);
@@ -100,7 +100,8 @@ TEST_CASE("philox4x32-10 known-answer vectors of Random123") {
   const PhiloxBlock ones = philox4x32_10({{~0u, ~0u, ~0u, ~0u}}, ~0u, ~0u);
   CHECK(ones.word[0] == 0x408f276du);
   CHECK(ones.word[3] == 0x6d5451fdu);
-  const PhiloxBlock pi = philox4x32_10({{0x243f6a88u, 0x85a308d3u, 0x13198a2eu, 0x03707344u}}, 0xa4093822u, 0x299f31d0u);
+  const PhiloxBlock pi =
+      philox4x32_10({{0x243f6a88u, 0x85a308d3u, 0x13198a2eu, 0x03707344u}}, 0xa4093822u, 0x299f31d0u);
   CHECK(pi.word[0] == 0xd16cfe09u);
   CHECK(pi.word[1] == 0x94fdccebu);
   CHECK(pi.word[2] == 0x5001e420u);

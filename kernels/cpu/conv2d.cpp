@@ -36,8 +36,10 @@ void for_each_tap(const Conv2dGeometry& g, Visit visit) {
 template <class T>
 void image_to_columns(const Conv2dGeometry& g, const T* image, T* columns) {
   for_each_tap(g, [&](std::int64_t column, std::int64_t pixel) {
-    if (pixel < 0) std::fill(columns + column, columns + column + g.in_channels, T(0));
-    else std::copy(image + pixel, image + pixel + g.in_channels, columns + column);
+    if (pixel < 0)
+      std::fill(columns + column, columns + column + g.in_channels, T(0));
+    else
+      std::copy(image + pixel, image + pixel + g.in_channels, columns + column);
   });
 }
 
@@ -84,8 +86,8 @@ void conv2d_backward_input(const Conv2dGeometry& g, const T* dy, const T* w, T* 
               T(0), image_grad, width);
       continue;
     }
-    gemm<T>(Transpose::No, Transpose::No, pixels, width, g.out_channels, T(1), out_grad, g.out_channels, w, width,
-            T(0), columns.data(), width);
+    gemm<T>(Transpose::No, Transpose::No, pixels, width, g.out_channels, T(1), out_grad, g.out_channels, w, width, T(0),
+            columns.data(), width);
     std::fill(image_grad, image_grad + image_size, T(0));
     columns_to_image_add(g, columns.data(), image_grad);
   }
@@ -111,9 +113,9 @@ void conv2d_backward_weight(const Conv2dGeometry& g, const T* dy, const T* x, T*
   }
 }
 
-#define PANS_INSTANTIATE_CONV2D(T)                                                                  \
-  template void conv2d_forward<T>(const Conv2dGeometry&, const T*, const T*, const T*, T*);        \
-  template void conv2d_backward_input<T>(const Conv2dGeometry&, const T*, const T*, T*);           \
+#define PANS_INSTANTIATE_CONV2D(T)                                                          \
+  template void conv2d_forward<T>(const Conv2dGeometry&, const T*, const T*, const T*, T*); \
+  template void conv2d_backward_input<T>(const Conv2dGeometry&, const T*, const T*, T*);    \
   template void conv2d_backward_weight<T>(const Conv2dGeometry&, const T*, const T*, T*, T*);
 PANS_INSTANTIATE_CONV2D(float)
 PANS_INSTANTIATE_CONV2D(double)

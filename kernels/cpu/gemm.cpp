@@ -20,8 +20,8 @@ int checked_int(std::int64_t value) {
 
 template <>
 void gemm<float>(Transpose transpose_a, Transpose transpose_b, std::int64_t m, std::int64_t n, std::int64_t k,
-                 float alpha, const float* a, std::int64_t lda, const float* b, std::int64_t ldb, float beta,
-                 float* c, std::int64_t ldc) {
+                 float alpha, const float* a, std::int64_t lda, const float* b, std::int64_t ldb, float beta, float* c,
+                 std::int64_t ldc) {
   cblas_sgemm(CblasRowMajor, to_cblas(transpose_a), to_cblas(transpose_b), checked_int(m), checked_int(n),
               checked_int(k), alpha, a, checked_int(lda), b, checked_int(ldb), beta, c, checked_int(ldc));
 }

@@ -5,15 +5,13 @@
 #include <limits>
 
 #include "kernels/shared/adaptive_pool_bin.h"
+#include "kernels/shared/max_pool_window.h"
 
 namespace pans::cpu {
 namespace {
 
-// The part of one max-pool window axis that lies inside the input: padding never wins, so it is
-// skipped rather than read as -inf.
 PoolBin window_inside(std::int64_t out_index, std::int64_t in_size, const MaxPool2dGeometry& g) {
-  const std::int64_t start = out_index * g.stride - g.padding;
-  return {std::max<std::int64_t>(start, 0), std::min<std::int64_t>(start + g.kernel_size, in_size)};
+  return max_pool_window(out_index, in_size, g.kernel_size, g.stride, g.padding);
 }
 
 }  // namespace
@@ -110,7 +108,7 @@ void adaptive_avg_pool2d_backward(const ResampleGeometry& g, const T* dy, T* dx)
 #define PANS_INSTANTIATE_POOL(T)                                                                     \
   template void max_pool2d_forward<T>(const MaxPool2dGeometry&, const T*, T*, std::int32_t*);        \
   template void max_pool2d_backward<T>(const MaxPool2dGeometry&, const T*, const std::int32_t*, T*); \
-  template void adaptive_avg_pool2d_forward<T>(const ResampleGeometry&, const T*, T*);         \
+  template void adaptive_avg_pool2d_forward<T>(const ResampleGeometry&, const T*, T*);               \
   template void adaptive_avg_pool2d_backward<T>(const ResampleGeometry&, const T*, T*);
 PANS_INSTANTIATE_POOL(float)
 PANS_INSTANTIATE_POOL(double)

@@ -82,7 +82,7 @@ void resize_bilinear_backward(const ResampleGeometry& g, const T* dy, T* dx) {
   }
 }
 
-#define PANS_INSTANTIATE_RESIZE(T)                                               \
+#define PANS_INSTANTIATE_RESIZE(T)                                                 \
   template void resize_bilinear_forward<T>(const ResampleGeometry&, const T*, T*); \
   template void resize_bilinear_backward<T>(const ResampleGeometry&, const T*, T*);
 PANS_INSTANTIATE_RESIZE(float)

@@ -47,15 +47,17 @@ void launch(const char* kernel_name, void (*kernel)(Params...), dim3 grid, dim3 
 #ifdef PANS_SIMT_EMU
   (void)stream;  // emulated launches complete before launch() returns
   const std::tuple<std::decay_t<Params>...> parameters(std::forward<Args>(args)...);
-  emu::run_grid({kernel_name, grid, block, shared_bytes,
-                 emu::max_dynamic_shared_bytes(reinterpret_cast<const void*>(kernel))},
-                [&] { std::apply(kernel, parameters); });
+  emu::run_grid(
+      {kernel_name, grid, block, shared_bytes, emu::max_dynamic_shared_bytes(reinterpret_cast<const void*>(kernel))},
+      [&] { std::apply(kernel, parameters); });
 #else
+  // clang-format off
   kernel<<<grid, block, shared_bytes, stream>>>(std::forward<Args>(args)...);
+  // clang-format on
   const cudaError_t status = cudaGetLastError();
   if (status != cudaSuccess)
-    PANS_FAIL("launch of ", kernel_name, " (grid ", grid.x, "x", grid.y, "x", grid.z, ", block ", block.x, "x",
-              block.y, "x", block.z, ", ", shared_bytes, " B shared) failed: ", cudaGetErrorString(status));
+    PANS_FAIL("launch of ", kernel_name, " (grid ", grid.x, "x", grid.y, "x", grid.z, ", block ", block.x, "x", block.y,
+              "x", block.z, ", ", shared_bytes, " B shared) failed: ", cudaGetErrorString(status));
   if (sync_check_enabled()) {
     const cudaError_t fault = cudaStreamSynchronize(stream);
     if (fault != cudaSuccess) PANS_FAIL("kernel ", kernel_name, " failed: ", cudaGetErrorString(fault));

@@ -39,8 +39,7 @@ void fill_uniform(T* values, std::int64_t count, std::uint64_t seed, std::uint64
 }
 
 template <class T>
-void fill_normal(T* values, std::int64_t count, std::uint64_t seed, std::uint64_t stream, double mean,
-                 double stddev) {
+void fill_normal(T* values, std::int64_t count, std::uint64_t seed, std::uint64_t stream, double mean, double stddev) {
   if (count == 0) return;
   launch("fill_normal_grid_stride", fill_normal_grid_stride<T>, grid_for(count, kThreads), kThreads, 0,
          cudaStreamLegacy, values, count, seed, stream, mean, stddev);

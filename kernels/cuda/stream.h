@@ -16,7 +16,8 @@ class Stream {
  public:
   Stream() { PANS_CUDA_CHECK(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking)); }
   ~Stream() {
-    if (stream_ != nullptr && cudaStreamDestroy(stream_) != cudaSuccess) std::fprintf(stderr, "pans: cudaStreamDestroy failed\n");
+    if (stream_ != nullptr && cudaStreamDestroy(stream_) != cudaSuccess)
+      std::fprintf(stderr, "pans: cudaStreamDestroy failed\n");
   }
   Stream(Stream&& other) noexcept : stream_(std::exchange(other.stream_, nullptr)) {}
   Stream& operator=(Stream&& other) noexcept {
@@ -37,7 +38,8 @@ class Event {
  public:
   Event() { PANS_CUDA_CHECK(cudaEventCreateWithFlags(&event_, cudaEventDefault)); }
   ~Event() {
-    if (event_ != nullptr && cudaEventDestroy(event_) != cudaSuccess) std::fprintf(stderr, "pans: cudaEventDestroy failed\n");
+    if (event_ != nullptr && cudaEventDestroy(event_) != cudaSuccess)
+      std::fprintf(stderr, "pans: cudaEventDestroy failed\n");
   }
   Event(Event&& other) noexcept : event_(std::exchange(other.event_, nullptr)) {}
   Event& operator=(Event&& other) noexcept {

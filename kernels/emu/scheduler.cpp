@@ -1,8 +1,8 @@
 #include "kernels/emu/scheduler.h"
 
 #include <sys/mman.h>
-#include <unistd.h>
 #include <ucontext.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -89,8 +89,8 @@ BlockState& block() {
 
 char* allocate_stack() {
   const long page = sysconf(_SC_PAGESIZE);
-  void* memory = mmap(nullptr, kFiberStackBytes + page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
-                      -1, 0);
+  void* memory = mmap(nullptr, kFiberStackBytes + page, PROT_READ | PROT_WRITE,
+                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   PANS_CHECK(memory != MAP_FAILED, "SIMT emulator: cannot map a fiber stack");
   mprotect(memory, page, PROT_NONE);  // a stack overflow faults instead of corrupting a neighbour
   return static_cast<char*>(memory) + page;
@@ -150,9 +150,12 @@ struct Schedule {
   std::uint64_t seed = 0x5eed;
   std::string str() const {
     switch (order) {
-      case Order::Forward: return "PANS_EMU_SCHEDULE=forward";
-      case Order::Reverse: return "PANS_EMU_SCHEDULE=reverse";
-      case Order::Shuffled: break;
+      case Order::Forward:
+        return "PANS_EMU_SCHEDULE=forward";
+      case Order::Reverse:
+        return "PANS_EMU_SCHEDULE=reverse";
+      case Order::Shuffled:
+        break;
     }
     return "PANS_EMU_SCHEDULE=shuffled PANS_EMU_SEED=" + std::to_string(seed);
   }
@@ -162,9 +165,12 @@ Schedule schedule_from_environment() {
   Schedule schedule;
   if (const char* order = std::getenv("PANS_EMU_SCHEDULE")) {
     const std::string text = order;
-    if (text == "forward") schedule.order = Order::Forward;
-    else if (text == "reverse") schedule.order = Order::Reverse;
-    else PANS_CHECK(text == "shuffled", "PANS_EMU_SCHEDULE='", text, "': expected shuffled, forward or reverse");
+    if (text == "forward")
+      schedule.order = Order::Forward;
+    else if (text == "reverse")
+      schedule.order = Order::Reverse;
+    else
+      PANS_CHECK(text == "shuffled", "PANS_EMU_SCHEDULE='", text, "': expected shuffled, forward or reverse");
   }
   if (const char* seed = std::getenv("PANS_EMU_SEED")) schedule.seed = std::strtoull(seed, nullptr, 0);
   return schedule;
@@ -178,11 +184,16 @@ std::uint64_t poison_value() { return ~std::uint64_t(0); }  // NaN as float or d
 int source_lane(const WarpSlot& slot, int lane) {
   const int low = lane & ~(slot.width - 1), high = low + slot.width - 1;
   switch (slot.op) {
-    case WarpOp::ShuffleIndex: return low + (slot.lane_argument & (slot.width - 1));
-    case WarpOp::ShuffleUp: return lane - slot.lane_argument >= low ? lane - slot.lane_argument : lane;
-    case WarpOp::ShuffleDown: return lane + slot.lane_argument <= high ? lane + slot.lane_argument : lane;
-    case WarpOp::ShuffleXor: return (lane ^ slot.lane_argument) <= high ? lane ^ slot.lane_argument : lane;
-    default: return lane;
+    case WarpOp::ShuffleIndex:
+      return low + (slot.lane_argument & (slot.width - 1));
+    case WarpOp::ShuffleUp:
+      return lane - slot.lane_argument >= low ? lane - slot.lane_argument : lane;
+    case WarpOp::ShuffleDown:
+      return lane + slot.lane_argument <= high ? lane + slot.lane_argument : lane;
+    case WarpOp::ShuffleXor:
+      return (lane ^ slot.lane_argument) <= high ? lane ^ slot.lane_argument : lane;
+    default:
+      return lane;
   }
 }
 
@@ -205,10 +216,18 @@ void resolve_warp(Warp& warp, int warp_index) {
   for (int lane = 0; lane < warp.lanes; ++lane) {
     WarpSlot& slot = warp.slots[lane];
     switch (slot.op) {
-      case WarpOp::Sync: slot.result = 0; break;
-      case WarpOp::Ballot: slot.result = ballot; break;
-      case WarpOp::Any: slot.result = ballot != 0; break;
-      case WarpOp::All: slot.result = ballot == existing; break;
+      case WarpOp::Sync:
+        slot.result = 0;
+        break;
+      case WarpOp::Ballot:
+        slot.result = ballot;
+        break;
+      case WarpOp::Any:
+        slot.result = ballot != 0;
+        break;
+      case WarpOp::All:
+        slot.result = ballot == existing;
+        break;
       default: {
         const int source = source_lane(slot, lane);
         slot.result = source >= 0 && source < warp.lanes ? warp.slots[source].value : poison_value();
@@ -234,7 +253,8 @@ std::string describe_waiters(const std::vector<EmulatedThread>& threads, int cou
                        : t.state == ThreadState::Done             ? "returned"
                                                                   : "runnable";
     text += "\n  thread " + std::to_string(i) + ": " + what;
-    if (t.state == ThreadState::AtBarrier || t.state == ThreadState::AtWarpCollective) text += " at " + t.waiting_at.str();
+    if (t.state == ThreadState::AtBarrier || t.state == ThreadState::AtWarpCollective)
+      text += " at " + t.waiting_at.str();
     if (i >= 15 && count > 17) {
       text += "\n  ... " + std::to_string(count - i - 1) + " more";
       break;
@@ -323,14 +343,16 @@ void check_launch(const LaunchConfig& config) {
   PANS_CHECK(g.x > 0 && g.y > 0 && g.z > 0 && threads > 0, "launch of ", config.kernel_name,
              ": invalid configuration argument (a zero-size grid or block)");
   PANS_CHECK(threads <= 1024 && b.x <= 1024 && b.y <= 1024 && b.z <= 64, "launch of ", config.kernel_name,
-             ": invalid configuration argument (block ", b.x, "x", b.y, "x", b.z, " exceeds 1024 threads or 1024x1024x64)");
+             ": invalid configuration argument (block ", b.x, "x", b.y, "x", b.z,
+             " exceeds 1024 threads or 1024x1024x64)");
   PANS_CHECK(g.x <= 2147483647u && g.y <= 65535 && g.z <= 65535, "launch of ", config.kernel_name,
              ": invalid configuration argument (grid ", g.x, "x", g.y, "x", g.z, ")");
   PANS_CHECK(config.dynamic_shared_bytes <= config.max_dynamic_shared_bytes, "launch of ", config.kernel_name, ": ",
-             config.dynamic_shared_bytes, " bytes of dynamic shared memory exceed the ", config.max_dynamic_shared_bytes,
-             " allowed", config.max_dynamic_shared_bytes == kDefaultSharedBytes
-                              ? " without opting in (set_max_dynamic_shared_bytes / cudaFuncSetAttribute)"
-                              : "");
+             config.dynamic_shared_bytes, " bytes of dynamic shared memory exceed the ",
+             config.max_dynamic_shared_bytes, " allowed",
+             config.max_dynamic_shared_bytes == kDefaultSharedBytes
+                 ? " without opting in (set_max_dynamic_shared_bytes / cudaFuncSetAttribute)"
+                 : "");
 }
 
 }  // namespace

@@ -18,11 +18,11 @@
 // between blocks, warp-divergent execution within one collective.
 #pragma once
 
+#include <vector_types.h>
+
 #include <cstddef>
 #include <cstdint>
 #include <functional>
-
-#include <vector_types.h>
 
 namespace pans::emu {
 

@@ -13,7 +13,6 @@
 #define __shared__ static
 #define __constant__ static
 #define __forceinline__ inline __attribute__((always_inline))
-#define __noinline__ __attribute__((noinline))
 #define __launch_bounds__(...)
 
 #include <cuda_runtime.h>
@@ -149,7 +148,8 @@ inline float __frcp_rn(float x) { return 1.0f / x; }
 inline float __fsqrt_rn(float x) { return std::sqrt(x); }
 inline float __saturatef(float x) { return x < 0.0f ? 0.0f : (x > 1.0f ? 1.0f : x); }
 inline float __fmaf_rn(float a, float b, float c) { return std::fma(a, b, c); }
-// Rounded operations nvcc never contracts into an FMA; g++ in ISO C++ mode does not contract either.
+// Rounded operations nvcc never contracts into an FMA (the build passes -ffp-contract=off to g++, so
+// host code does not contract either).
 inline float __fadd_rn(float a, float b) { return a + b; }
 inline float __fsub_rn(float a, float b) { return a - b; }
 inline float __fmul_rn(float a, float b) { return a * b; }

@@ -17,4 +17,13 @@ PANS_HOST_DEVICE inline PoolBin adaptive_pool_bin(std::int64_t o, std::int64_t i
   return {o * in_size / out_size, ((o + 1) * in_size + out_size - 1) / out_size};
 }
 
+// The output cells [start, end) whose bins cover input index i, on one axis: the inverse of
+// adaptive_pool_bin, for gradients gathered per input element. Solving floor(o*in/out) <= i and
+// ceil((o+1)*in/out) > i for o gives floor(i*out/in) <= o <= floor(((i+1)*out - 1)/in); the range
+// is never empty.
+PANS_HOST_DEVICE inline PoolBin adaptive_pool_cells_covering(std::int64_t i, std::int64_t in_size,
+                                                             std::int64_t out_size) {
+  return {i * out_size / in_size, ((i + 1) * out_size - 1) / in_size + 1};
+}
+
 }  // namespace pans

@@ -1,0 +1,68 @@
+// Dropout2d on the GPU: the channel mask drawn from Philox, and the mask applied to activations
+// (forward y = x * mask and backward dx = dy * mask are the same kernel).
+//
+// The mask is a pure function of (seed, stream, n*C + c) compared with p in double, exactly as the
+// CPU oracle (kernels/cpu/dropout.cpp) compares it, so the CUDA mask equals the CPU's bit for bit
+// whatever the grid. The apply kernel does one float multiply per element, as the oracle does.
+#include "kernels/cuda/dropout.h"
+#include "kernels/cuda/launch.h"
+#include "tensor/philox.h"
+
+namespace pans::cuda {
+namespace {
+
+constexpr unsigned int kThreads = 256;
+
+// mask[i] = 0 (dropped) or keep_scale, for i = n*C + c over the {N,C} mask.
+// Mapping: 1-D grid-stride loop, one mask element per thread per iteration. Shared memory: none.
+// Bound: Philox (~100 integer operations per draw; a thread uses one word of its 4-word block) and
+// 4 bytes stored per element; the mask has N*C elements, so this is microseconds in any case.
+// Preconditions: 0 <= p < 1; keep_scale = float(1 / (1 - p)) rounded on the host as the oracle does.
+__global__ void dropout2d_mask_philox_grid_stride(float* mask, std::int64_t count, double p, float keep_scale,
+                                                  std::uint64_t seed, std::uint64_t stream) {
+  for (std::int64_t i = blockIdx.x * std::int64_t(blockDim.x) + threadIdx.x; i < count;
+       i += std::int64_t(gridDim.x) * blockDim.x)
+    mask[i] = double(philox_uniform(seed, stream, std::uint64_t(i))) < p ? 0.0f : keep_scale;
+}
+
+// out[i] = in[i] * mask[n*C + c] for element i = (n*pixels + pixel)*C + c of an {N,H,W,C} tensor.
+// Mapping: 1-D grid-stride loop, one element per thread per iteration; n and c come from i by one
+// division and one remainder in Index arithmetic. Neighbouring threads read neighbouring channels
+// of the mask, which stays in L1/L2 (N*C floats).
+// Shared memory: none. Bound: bandwidth, 8 bytes per element (load, store) and one multiply.
+// Preconditions: count + the grid's threads fits Index (see Dropout2dIndex); out may equal in (each thread reads its
+// element before writing it).
+template <class Index>
+__global__ void dropout2d_apply_channel_mask_grid_stride(const float* in, const float* mask, float* out, Index count,
+                                                         Index image_elements, Index channels) {
+  const Index stride = Index(gridDim.x) * Index(blockDim.x);
+  for (Index i = Index(blockIdx.x) * Index(blockDim.x) + Index(threadIdx.x); i < count; i += stride)
+    out[i] = in[i] * mask[i / image_elements * channels + i % channels];
+}
+
+}  // namespace
+
+void dropout2d_mask(std::int64_t count, double p, std::uint64_t seed, std::uint64_t stream, float* mask) {
+  if (count == 0) return;
+  const float keep_scale = float(1.0 / (1.0 - p));
+  launch("dropout2d_mask_philox_grid_stride", dropout2d_mask_philox_grid_stride, grid_for(count, kThreads), kThreads, 0,
+         cudaStreamLegacy, mask, count, p, keep_scale, seed, stream);
+}
+
+void dropout2d_apply(std::int64_t batch, std::int64_t pixels, std::int64_t channels, const float* in, const float* mask,
+                     float* out, Dropout2dIndex index) {
+  const std::int64_t count = batch * pixels * channels;
+  if (count == 0) return;
+  const unsigned int blocks = grid_for(count, kThreads);
+  if (index == Dropout2dIndex::Bits32) {
+    PANS_CHECK(count <= std::int64_t(INT32_MAX), "dropout2d_apply: ", count, " elements need 64-bit indices");
+    launch("dropout2d_apply_channel_mask_grid_stride<uint32>", dropout2d_apply_channel_mask_grid_stride<std::uint32_t>,
+           blocks, kThreads, 0, cudaStreamLegacy, in, mask, out, std::uint32_t(count), std::uint32_t(pixels * channels),
+           std::uint32_t(channels));
+  } else {
+    launch("dropout2d_apply_channel_mask_grid_stride<int64>", dropout2d_apply_channel_mask_grid_stride<std::int64_t>,
+           blocks, kThreads, 0, cudaStreamLegacy, in, mask, out, count, pixels * channels, channels);
+  }
+}
+
+}  // namespace pans::cuda

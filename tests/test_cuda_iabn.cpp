@@ -1,0 +1,288 @@
+// InPlace-ABN's CUDA kernels against the CPU oracle, on a GPU (label cuda) or on the SIMT emulator
+// (label emu). The oracle runs in float64 on the very float32 values the kernels get, so the
+// differences measured are the kernels' float32 arithmetic alone.
+//
+// Tolerance: max_scaled_error (|a - b| / max(1, |a|, |b|)) below 1e-5 for every output.
+// - Elementwise outputs (z, dx) and the statistics: O(1) inputs, 1/std ~ 1.2, a few float32
+//   roundings (2^-24 ~ 6e-8 each) of O(1..10) intermediates: ~1e-6 at most (2e-7 seen).
+// - The gradient sums dw, db add n = 15..1040 terms of size <= ~1 in float32: each addition rounds
+//   by up to ulp(partial sum)/2 ~ 1e-6 for partial sums up to ~30, and a term passes ~n/32 + 3 + 4
+//   additions (its thread's rows, the tree of 8 row-threads, the partials), a random walk of
+//   ~sqrt(40) * 1e-6 ~ 6e-6 for the largest shape; 4.6e-6 is the worst seen. The oracle sums in
+//   double. A wrong term (a missing mean, the sign of w, a stale element) is off by 1e-2 or more.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "kernels/iabn.h"
+#include "kernels/random.h"
+#include "tests/cuda_test_util.h"
+
+using namespace pans;
+using namespace pans::test;
+
+namespace {
+
+constexpr double kTolerance = 1e-5;
+
+// Batch 1 and 3, odd spatial sizes, channel counts that are not multiples of 32 (one, two and
+// three channel tiles), and enough rows (198, 1040) that the emulator's row chunks each walk
+// several rows per thread.
+const std::vector<Shape> kShapes = {{1, 3, 5, 7}, {3, 7, 5, 37}, {2, 9, 11, 70}, {4, 13, 20, 40}};
+
+Tensor uniform(const Shape& shape, std::uint64_t stream, double low, double high) {
+  Tensor values = Tensor::empty(shape, DType::F32);
+  fill_uniform(values, 4321, stream, low, high);
+  return values;
+}
+
+Tensor f64(const Tensor& tensor) { return on_cpu(tensor).cast(DType::F64); }
+
+// Per-channel parameters of an iABN layer with C channels, float32 on the cpu.
+struct Parameters {
+  Tensor w, b, running_mean, running_var;
+
+  explicit Parameters(std::int64_t channels) {
+    w = uniform({channels}, 11, 0.3, 1.5);
+    b = uniform({channels}, 12, -0.3, 0.3);
+    running_mean = uniform({channels}, 13, -0.2, 0.2);
+    running_var = uniform({channels}, 14, 0.5, 1.5);
+    // Channel 1 has a negative weight (|w| in gamma_hat, sign(w) in dw); channel 2 has w = 0
+    // (gamma_hat = eps, sign(0) = +1). Its bias is positive so that its y ~ b stays >= 0: backward
+    // recovers xhat = (y - b)/eps, and for y < 0 the float32 rounding of y = z/slope (~2e-8) would
+    // be amplified 1e5 times, an error of the float32 storage of z that the oracle does not share.
+    float* weight = w.data<float>();
+    weight[1] = -weight[1];
+    weight[2] = 0.0f;
+    b.data<float>()[2] = 0.3f;
+  }
+};
+
+IabnParams params_for(IabnActivation activation) {
+  IabnParams params;
+  params.activation = activation;
+  return params;
+}
+
+std::string name(IabnActivation activation) {
+  return activation == IabnActivation::LeakyRelu ? "leaky_relu" : "identity";
+}
+std::string name(IabnMode mode) { return mode == IabnMode::Train ? "train" : "eval"; }
+
+bool same_bits(const Tensor& a, const Tensor& b) {
+  const Tensor x = on_cpu(a), y = on_cpu(b);
+  return x.same_shape(y) && std::memcmp(x.raw_data(), y.raw_data(), x.nbytes()) == 0;
+}
+
+// What one backward produced; dw and db start from `dw0`, `db0` (accumulation).
+struct Gradients {
+  Tensor dx, dw, db;
+};
+
+// The CPU float64 backward of z (float32 values) and its GPU float32 counterpart.
+Gradients cpu_backward(const Tensor& z, const Tensor& dz, const Parameters& p, const Tensor& var, const Tensor& dw0,
+                       const Tensor& db0, IabnMode mode, const IabnParams& params) {
+  Gradients g{Tensor::empty(z.shape(), DType::F64), f64(dw0), f64(db0)};
+  iabn_backward(f64(z), f64(dz), f64(p.w), f64(p.b), f64(var), g.dx, g.dw, g.db, mode, params);
+  return g;
+}
+
+Gradients gpu_backward(const Tensor& z, const Tensor& dz, const Parameters& p, const Tensor& var, const Tensor& dw0,
+                       const Tensor& db0, IabnMode mode, const IabnParams& params) {
+  Gradients g{nan_tensor(z.shape()), dw0.to(gpu()), db0.to(gpu())};
+  iabn_backward(z.to(gpu()), dz.to(gpu()), p.w.to(gpu()), p.b.to(gpu()), var.to(gpu()), g.dx, g.dw, g.db, mode, params);
+  return g;
+}
+
+// The float32 forward output z and saved batch variance of the CPU oracle (the backward's inputs).
+void cpu_forward_train(const Tensor& x, const Parameters& p, const IabnParams& params, Tensor& z, Tensor& saved_var) {
+  z = x.clone();
+  Tensor running_mean = p.running_mean.clone(), running_var = p.running_var.clone();
+  saved_var = Tensor::empty(p.w.shape());
+  iabn_forward_train(z, p.w, p.b, running_mean, running_var, saved_var, params);
+}
+
+}  // namespace
+
+TEST_CASE("cuda iabn batch statistics match the cpu") {
+  for (const Shape& shape : kShapes) {
+    CAPTURE(shape_str(shape));
+    const Tensor x = uniform(shape, 1, -1.0, 2.0);
+    const std::int64_t channels = shape[3];
+    Tensor mean = Tensor::empty({channels}, DType::F64), var = Tensor::empty({channels}, DType::F64);
+    iabn_batch_statistics(f64(x), mean, var);
+    Tensor gpu_mean = nan_tensor({channels}), gpu_var = nan_tensor({channels});
+    iabn_batch_statistics(x.to(gpu()), gpu_mean, gpu_var);
+    CHECK(max_scaled_error(gpu_mean, mean) < kTolerance);
+    CHECK(max_scaled_error(gpu_var, var) < kTolerance);
+  }
+}
+
+TEST_CASE("cuda iabn batch variance stays accurate far from zero (Welford, not E[x^2] - E[x]^2)") {
+  // x = 1000 + u, u uniform in [-1, 1): var ~ 1/3. In float32, E[x^2] ~ 1e6 has an ulp of 0.06, so
+  // E[x^2] - E[x]^2 would be off by ~0.1 (30 %); Welford and Chan subtract only deviations of size 1,
+  // leaving the rounding of the running mean (ulp(1000)/2 ~ 3e-5) as the dominant error source.
+  const Shape shape = {3, 7, 5, 37};
+  Tensor x = uniform(shape, 2, -1.0, 1.0);
+  float* values = x.data<float>();
+  for (std::int64_t i = 0; i < x.numel(); ++i) values[i] += 1000.0f;
+  Tensor mean = Tensor::empty({37}, DType::F64), var = Tensor::empty({37}, DType::F64);
+  iabn_batch_statistics(f64(x), mean, var);
+  Tensor gpu_mean = nan_tensor({37}), gpu_var = nan_tensor({37});
+  iabn_batch_statistics(x.to(gpu()), gpu_mean, gpu_var);
+  const std::vector<double> expected = var.to_vector<double>();
+  const std::vector<float> got = on_cpu(gpu_var).to_vector<float>();
+  double worst = 0;
+  for (std::size_t c = 0; c < expected.size(); ++c)
+    worst = std::max(worst, std::abs(double(got[c]) - expected[c]) / expected[c]);
+  CHECK(worst < 1e-4);
+  // The mean itself: 1000 to within a few ulps of float32 (6e-5 each).
+  CHECK(max_scaled_error(gpu_mean, mean) < 1e-6);
+}
+
+TEST_CASE("cuda iabn normalize in place matches the cpu") {
+  for (const Shape& shape : kShapes)
+    for (IabnActivation activation : {IabnActivation::LeakyRelu, IabnActivation::Identity}) {
+      CAPTURE(shape_str(shape));
+      CAPTURE(name(activation));
+      const IabnParams params = params_for(activation);
+      const Parameters p(shape[3]);
+      const Tensor x = uniform(shape, 1, -1.0, 2.0);
+      // Statistics away from the batch's (as a synchronized layer would pass), var > 0.
+      const Tensor mean = uniform({shape[3]}, 21, 0.2, 0.8), var = uniform({shape[3]}, 22, 0.4, 1.2);
+      Tensor expected = f64(x);
+      iabn_normalize_inplace(expected, f64(p.w), f64(p.b), f64(mean), f64(var), params);
+      Tensor got = x.to(gpu());
+      iabn_normalize_inplace(got, p.w.to(gpu()), p.b.to(gpu()), mean.to(gpu()), var.to(gpu()), params);
+      CHECK(max_scaled_error(got, expected) < kTolerance);
+    }
+}
+
+TEST_CASE("cuda iabn running statistics update matches the cpu") {
+  const Parameters p(70);
+  const Tensor mean = uniform({70}, 21, -1.0, 1.0), var = uniform({70}, 22, 0.1, 2.0);
+  for (std::int64_t count : {2, 105}) {
+    CAPTURE(count);
+    Tensor running_mean = f64(p.running_mean), running_var = f64(p.running_var);
+    iabn_update_running_statistics(running_mean, running_var, f64(mean), f64(var), count, IabnParams{});
+    Tensor gpu_mean = p.running_mean.to(gpu()), gpu_var = p.running_var.to(gpu());
+    iabn_update_running_statistics(gpu_mean, gpu_var, mean.to(gpu()), var.to(gpu()), count, IabnParams{});
+    CHECK(max_scaled_error(gpu_mean, running_mean) < kTolerance);
+    CHECK(max_scaled_error(gpu_var, running_var) < kTolerance);
+  }
+}
+
+TEST_CASE("cuda iabn training forward matches the cpu") {
+  for (const Shape& shape : kShapes)
+    for (IabnActivation activation : {IabnActivation::LeakyRelu, IabnActivation::Identity}) {
+      CAPTURE(shape_str(shape));
+      CAPTURE(name(activation));
+      const IabnParams params = params_for(activation);
+      const Parameters p(shape[3]);
+      const Tensor x = uniform(shape, 1, -1.0, 2.0);
+      Tensor z = f64(x), running_mean = f64(p.running_mean), running_var = f64(p.running_var);
+      Tensor saved_var = Tensor::empty({shape[3]}, DType::F64);
+      iabn_forward_train(z, f64(p.w), f64(p.b), running_mean, running_var, saved_var, params);
+
+      Tensor gpu_z = x.to(gpu()), gpu_mean = p.running_mean.to(gpu()), gpu_var = p.running_var.to(gpu());
+      Tensor gpu_saved_var = nan_tensor({shape[3]});
+      iabn_forward_train(gpu_z, p.w.to(gpu()), p.b.to(gpu()), gpu_mean, gpu_var, gpu_saved_var, params);
+      CHECK(max_scaled_error(gpu_z, z) < kTolerance);
+      CHECK(max_scaled_error(gpu_saved_var, saved_var) < kTolerance);
+      CHECK(max_scaled_error(gpu_mean, running_mean) < kTolerance);
+      CHECK(max_scaled_error(gpu_var, running_var) < kTolerance);
+    }
+}
+
+TEST_CASE("cuda iabn evaluation forward matches the cpu") {
+  for (const Shape& shape : kShapes)
+    for (IabnActivation activation : {IabnActivation::LeakyRelu, IabnActivation::Identity}) {
+      CAPTURE(shape_str(shape));
+      CAPTURE(name(activation));
+      const IabnParams params = params_for(activation);
+      const Parameters p(shape[3]);
+      const Tensor x = uniform(shape, 1, -1.0, 2.0);
+      Tensor z = f64(x);
+      iabn_forward_eval(z, f64(p.w), f64(p.b), f64(p.running_mean), f64(p.running_var), params);
+      Tensor gpu_z = x.to(gpu());
+      iabn_forward_eval(gpu_z, p.w.to(gpu()), p.b.to(gpu()), p.running_mean.to(gpu()), p.running_var.to(gpu()), params);
+      CHECK(max_scaled_error(gpu_z, z) < kTolerance);
+    }
+}
+
+TEST_CASE("cuda iabn backward matches the cpu and accumulates dw, db") {
+  for (const Shape& shape : kShapes)
+    for (IabnActivation activation : {IabnActivation::LeakyRelu, IabnActivation::Identity})
+      for (IabnMode mode : {IabnMode::Train, IabnMode::Eval}) {
+        CAPTURE(shape_str(shape));
+        CAPTURE(name(activation));
+        CAPTURE(name(mode));
+        const IabnParams params = params_for(activation);
+        const Parameters p(shape[3]);
+        Tensor z, saved_var;
+        cpu_forward_train(uniform(shape, 1, -1.0, 2.0), p, params, z, saved_var);
+        const Tensor& var = mode == IabnMode::Train ? saved_var : p.running_var;
+        const Tensor dz = uniform(shape, 3, -1.0, 1.0);
+        // Nonzero starting gradients: a kernel that wrote dw, db with = instead of += fails.
+        const Tensor dw0 = uniform({shape[3]}, 31, -2.0, 2.0), db0 = uniform({shape[3]}, 32, -2.0, 2.0);
+        const Gradients expected = cpu_backward(z, dz, p, var, dw0, db0, mode, params);
+        const Gradients got = gpu_backward(z, dz, p, var, dw0, db0, mode, params);
+        CHECK(max_scaled_error(got.dx, expected.dx) < kTolerance);
+        CHECK(max_scaled_error(got.dw, expected.dw) < kTolerance);
+        CHECK(max_scaled_error(got.db, expected.db) < kTolerance);
+      }
+}
+
+TEST_CASE("cuda iabn backward may write dx over dz") {
+  const Shape shape = {2, 9, 11, 70};
+  for (IabnMode mode : {IabnMode::Train, IabnMode::Eval}) {
+    CAPTURE(name(mode));
+    const IabnParams params;
+    const Parameters p(shape[3]);
+    Tensor z, saved_var;
+    cpu_forward_train(uniform(shape, 1, -1.0, 2.0), p, params, z, saved_var);
+    const Tensor& var = mode == IabnMode::Train ? saved_var : p.running_var;
+    const Tensor dz = uniform(shape, 3, -1.0, 1.0), zeros = Tensor::zeros({shape[3]});
+    const Gradients separate = gpu_backward(z, dz, p, var, zeros, zeros, mode, params);
+
+    Tensor in_place = dz.to(gpu()), dw = zeros.to(gpu()), db = zeros.to(gpu());
+    iabn_backward(z.to(gpu()), in_place, p.w.to(gpu()), p.b.to(gpu()), var.to(gpu()), in_place, dw, db, mode, params);
+    CHECK(same_bits(in_place, separate.dx));
+    CHECK(same_bits(dw, separate.dw));
+    CHECK(same_bits(db, separate.db));
+  }
+}
+
+TEST_CASE("cuda iabn reductions are deterministic: the same backward twice gives the same bits") {
+  const Shape shape = {4, 13, 20, 40};
+  const IabnParams params;
+  const Parameters p(shape[3]);
+  Tensor z, saved_var;
+  cpu_forward_train(uniform(shape, 1, -1.0, 2.0), p, params, z, saved_var);
+  const Tensor dz = uniform(shape, 3, -1.0, 1.0), zeros = Tensor::zeros({shape[3]});
+  const Gradients first = gpu_backward(z, dz, p, saved_var, zeros, zeros, IabnMode::Train, params);
+  const Gradients second = gpu_backward(z, dz, p, saved_var, zeros, zeros, IabnMode::Train, params);
+  CHECK(same_bits(first.dx, second.dx));
+  CHECK(same_bits(first.dw, second.dw));
+  CHECK(same_bits(first.db, second.db));
+
+  Tensor mean_a = nan_tensor({shape[3]}), var_a = nan_tensor({shape[3]});
+  Tensor mean_b = nan_tensor({shape[3]}), var_b = nan_tensor({shape[3]});
+  const Tensor x = uniform(shape, 1, -1.0, 2.0).to(gpu());
+  iabn_batch_statistics(x, mean_a, var_a);
+  iabn_batch_statistics(x, mean_b, var_b);
+  CHECK(same_bits(mean_a, mean_b));
+  CHECK(same_bits(var_a, var_b));
+}
+
+TEST_CASE("cuda iabn rejects float64 tensors") {
+  Tensor x = Tensor::zeros({1, 2, 2, 3}, DType::F64, gpu());
+  const Tensor w = Tensor::zeros({3}, DType::F64, gpu()), b = Tensor::zeros({3}, DType::F64, gpu());
+  const Tensor running_mean = Tensor::zeros({3}, DType::F64, gpu()),
+               running_var = Tensor::zeros({3}, DType::F64, gpu());
+  CHECK_THROWS_WITH_AS(iabn_forward_eval(x, w, b, running_mean, running_var, IabnParams{}),
+                       doctest::Contains("float64 is CPU-only; CUDA kernels take float32"), Error);
+}
