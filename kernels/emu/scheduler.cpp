@@ -42,11 +42,17 @@ struct Site {
 
 struct WarpSlot {
   WarpOp op;
+  WarpResolver resolver;
   unsigned mask;
   std::uint64_t value;
   int lane_argument, width;
   Site site;
   std::uint64_t result;
+};
+
+struct PendingCopy {
+  void* destination;
+  std::vector<unsigned char> data;  // the source bytes, zero-filled past source_bytes
 };
 
 struct EmulatedThread {
@@ -57,6 +63,8 @@ struct EmulatedThread {
   ThreadState state = ThreadState::Runnable;
   Site waiting_at;
   std::exception_ptr error;
+  std::vector<PendingCopy> uncommitted_copies;
+  std::vector<std::vector<PendingCopy>> committed_groups;  // oldest first
 #ifdef PANS_EMU_ASAN
   void* fake_stack = nullptr;
 #endif
@@ -119,6 +127,8 @@ void fiber_entry() {
   EmulatedThread* self = state.current;
   try {
     (*state.body)();
+    PANS_CHECK(self->uncommitted_copies.empty() && self->committed_groups.empty(), "thread ", self->linear,
+               " returned with cp.async copies it never waited for");
   } catch (...) {
     self->error = std::current_exception();
   }
@@ -202,7 +212,8 @@ void resolve_warp(Warp& warp, int warp_index) {
   const unsigned existing = warp.lanes == kWarpSize ? 0xffffffffu : (1u << warp.lanes) - 1;
   for (int lane = 0; lane < warp.lanes; ++lane) {
     const WarpSlot& slot = warp.slots[lane];
-    PANS_CHECK(slot.op == first.op && slot.mask == first.mask && slot.site == first.site && slot.width == first.width,
+    PANS_CHECK(slot.op == first.op && slot.resolver == first.resolver && slot.mask == first.mask &&
+                   slot.site == first.site && slot.width == first.width,
                "warp ", warp_index, ": lane ", lane, " is in a different warp collective (", slot.site.str(),
                ") than lane 0 (", first.site.str(), ")");
   }
@@ -210,6 +221,12 @@ void resolve_warp(Warp& warp, int warp_index) {
              first.mask, " leaves out lanes; the emulator supports full-warp collectives only");
   PANS_CHECK(first.width >= 1 && first.width <= kWarpSize && (first.width & (first.width - 1)) == 0, "warp ",
              warp_index, " at ", first.site.str(), ": shuffle width ", first.width, " is not a power of 2 up to 32");
+  if (first.op == WarpOp::Exchange) {
+    void* payloads[kWarpSize] = {};
+    for (int lane = 0; lane < warp.lanes; ++lane) payloads[lane] = reinterpret_cast<void*>(warp.slots[lane].value);
+    first.resolver(payloads, warp.lanes);
+    return;
+  }
   std::uint64_t ballot = 0;
   for (int lane = 0; lane < warp.lanes; ++lane)
     if (warp.slots[lane].value != 0) ballot |= std::uint64_t(1) << lane;
@@ -294,6 +311,8 @@ void run_block(const LaunchConfig& config, int count, std::mt19937_64& random, c
     EmulatedThread& t = state.threads[std::size_t(i)];
     t.state = ThreadState::Runnable;
     t.error = nullptr;
+    t.uncommitted_copies.clear();
+    t.committed_groups.clear();
     t.linear = i;
     t.index = uint3{unsigned(i % config.block.x), unsigned(i / config.block.x % config.block.y),
                     unsigned(i / (config.block.x * config.block.y))};
@@ -394,14 +413,16 @@ void block_barrier(const char* file, int line) {
   yield_to_scheduler(false);
 }
 
-std::uint64_t warp_collective(WarpOp op, unsigned mask, std::uint64_t value, int lane_argument, int width,
-                              const char* file, int line) {
+namespace {
+
+std::uint64_t arrive_at_warp(WarpOp op, WarpResolver resolver, unsigned mask, std::uint64_t value, int lane_argument,
+                             int width, const char* file, int line) {
   BlockState& state = block();
   EmulatedThread* self = state.current;
   PANS_CHECK(self != nullptr, "warp collective called outside a kernel");
   const int warp_index = self->linear / kWarpSize, lane = self->linear % kWarpSize;
   Warp& warp = state.warps[std::size_t(warp_index)];
-  warp.slots[lane] = WarpSlot{op, mask, value, lane_argument, width, Site{file, line}, 0};
+  warp.slots[lane] = WarpSlot{op, resolver, mask, value, lane_argument, width, Site{file, line}, 0};
   if (++warp.arrived == warp.lanes) {
     warp.arrived = 0;
     resolve_warp(warp, warp_index);
@@ -415,6 +436,54 @@ std::uint64_t warp_collective(WarpOp op, unsigned mask, std::uint64_t value, int
   self->waiting_at = Site{file, line};
   yield_to_scheduler(false);
   return warp.slots[lane].result;
+}
+
+EmulatedThread& running_thread(const char* what) {
+  EmulatedThread* self = block().current;
+  PANS_CHECK(self != nullptr, what, " called outside a kernel");
+  return *self;
+}
+
+void land(const PendingCopy& copy) { std::memcpy(copy.destination, copy.data.data(), copy.data.size()); }
+
+}  // namespace
+
+std::uint64_t warp_collective(WarpOp op, unsigned mask, std::uint64_t value, int lane_argument, int width,
+                              const char* file, int line) {
+  return arrive_at_warp(op, nullptr, mask, value, lane_argument, width, file, line);
+}
+
+void warp_exchange(WarpResolver resolve, void* payload, const char* file, int line) {
+  arrive_at_warp(WarpOp::Exchange, resolve, 0xffffffffu, reinterpret_cast<std::uintptr_t>(payload), 0, kWarpSize,
+                 file, line);
+}
+
+void cp_async_issue(void* shared_destination, const void* global_source, int bytes, int source_bytes) {
+  EmulatedThread& self = running_thread("cp.async");
+  PANS_CHECK(bytes == 4 || bytes == 8 || bytes == 16, "cp.async copies 4, 8 or 16 bytes, not ", bytes);
+  PANS_CHECK(source_bytes >= 0 && source_bytes <= bytes, "cp.async source size ", source_bytes, " outside [0, ", bytes,
+             "]");
+  PANS_CHECK(reinterpret_cast<std::uintptr_t>(shared_destination) % std::uintptr_t(bytes) == 0 &&
+                 reinterpret_cast<std::uintptr_t>(global_source) % std::uintptr_t(bytes) == 0,
+             "cp.async of ", bytes, " bytes needs ", bytes, "-byte aligned addresses");
+  PendingCopy copy{shared_destination, std::vector<unsigned char>(std::size_t(bytes), 0)};
+  if (source_bytes > 0) std::memcpy(copy.data.data(), global_source, std::size_t(source_bytes));
+  std::memset(shared_destination, 0xFF, std::size_t(bytes));
+  self.uncommitted_copies.push_back(std::move(copy));
+}
+
+void cp_async_commit_group() {
+  EmulatedThread& self = running_thread("cp.async.commit_group");
+  self.committed_groups.push_back(std::move(self.uncommitted_copies));
+  self.uncommitted_copies.clear();
+}
+
+void cp_async_wait_group(int allowed_pending) {
+  EmulatedThread& self = running_thread("cp.async.wait_group");
+  while (int(self.committed_groups.size()) > allowed_pending) {
+    for (const PendingCopy& copy : self.committed_groups.front()) land(copy);
+    self.committed_groups.erase(self.committed_groups.begin());
+  }
 }
 
 void* dynamic_shared_memory() {

@@ -43,12 +43,27 @@ void run_grid(const LaunchConfig& config, const std::function<void()>& thread_bo
 // Device-side services for the intrinsics of kernels/emu/simt.h, called by the running thread.
 void block_barrier(const char* file, int line);
 
-enum class WarpOp { Sync, ShuffleIndex, ShuffleUp, ShuffleDown, ShuffleXor, Ballot, Any, All };
+enum class WarpOp { Sync, ShuffleIndex, ShuffleUp, ShuffleDown, ShuffleXor, Ballot, Any, All, Exchange };
 // Every lane deposits `value`; once the whole warp has arrived, each lane gets its result:
 // the source lane's value for shuffles, the vote for Ballot/Any/All. `lane_argument` is the source
 // lane, delta or xor mask; `width` the shuffle segment.
 std::uint64_t warp_collective(WarpOp op, unsigned mask, std::uint64_t value, int lane_argument, int width,
                               const char* file, int line);
+
+// A warp-wide operation on larger per-lane operands (tensor-core fragments, ldmatrix addresses):
+// every lane passes a pointer to its own operands-and-results record and parks; the last lane to
+// arrive calls resolve(payloads, lanes) with every lane's pointer (the parked lanes' records are
+// alive on their stacks), which reads all operands and writes all results; then every lane goes on.
+using WarpResolver = void (*)(void* const* payloads, int lanes);
+void warp_exchange(WarpResolver resolve, void* payload, const char* file, int line);
+
+// cp.async for the emulator, per emulated thread. An issued copy reads its source at once but
+// lands in shared memory only when a wait_group releases its group, and the destination holds
+// 0xFF bytes until then, so a kernel that reads a stage before waiting for it sees NaN. Groups still
+// pending when a thread returns are an error.
+void cp_async_issue(void* shared_destination, const void* global_source, int bytes, int source_bytes);
+void cp_async_commit_group();
+void cp_async_wait_group(int allowed_pending);
 
 // The launch's dynamic shared memory, filled with 0xFF bytes (NaN as float) before every block.
 void* dynamic_shared_memory();
