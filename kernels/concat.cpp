@@ -47,10 +47,11 @@ std::vector<std::int64_t> checked_channels(const OpCheck& whole_check, const cha
 void concat_channels(const std::vector<Tensor>& inputs, Tensor& out) {
   const OpCheck check("concat_channels", {{"out", &out}});
   const std::vector<std::int64_t> channels = checked_channels(check, "inputs", inputs, "out", out);
-  if (ran_on_cuda(check, out, [&] {
-        std::vector<const float*> parts;
-        for (const Tensor& input : inputs) parts.push_back(input.data<float>());
-        cuda::concat_channels(out.dim(0) * out.dim(1) * out.dim(2), channels, parts, out.data<float>());
+  if (ran_on_cuda_with_bf16(check, out, [&](auto storage) {
+        using S = decltype(storage);
+        std::vector<const S*> parts;
+        for (const Tensor& input : inputs) parts.push_back(input.data<S>());
+        cuda::concat_channels(out.dim(0) * out.dim(1) * out.dim(2), channels, parts, out.data<S>());
       }))
     return;
   dispatch_floating(check, out.dtype(), [&](auto zero) {
@@ -77,10 +78,11 @@ Tensor concat_channels(const std::vector<Tensor>& inputs) {
 void split_channels(const Tensor& dout, std::vector<Tensor>& dinputs) {
   const OpCheck check("split_channels", {{"dout", &dout}});
   const std::vector<std::int64_t> channels = checked_channels(check, "dinputs", dinputs, "dout", dout);
-  if (ran_on_cuda(check, dout, [&] {
-        std::vector<float*> parts;
-        for (Tensor& dinput : dinputs) parts.push_back(dinput.data<float>());
-        cuda::split_channels(dout.dim(0) * dout.dim(1) * dout.dim(2), channels, dout.data<float>(), parts);
+  if (ran_on_cuda_with_bf16(check, dout, [&](auto storage) {
+        using S = decltype(storage);
+        std::vector<S*> parts;
+        for (Tensor& dinput : dinputs) parts.push_back(dinput.data<S>());
+        cuda::split_channels(dout.dim(0) * dout.dim(1) * dout.dim(2), channels, dout.data<S>(), parts);
       }))
     return;
   dispatch_floating(check, dout.dtype(), [&](auto zero) {

@@ -20,9 +20,10 @@ cpu::Dropout2dGeometry geometry(const OpCheck& check, const char* input_name, co
 // y = x * mask and dx = dy * mask are the same computation.
 void apply_mask(const OpCheck& check, const cpu::Dropout2dGeometry& g, const Tensor& input, const Tensor& mask,
                 Tensor& output) {
-  if (ran_on_cuda(check, input, [&] {
-        cuda::dropout2d_apply(g.batch, g.pixels, g.channels, input.data<float>(), mask.data<float>(),
-                              output.data<float>(), cuda::narrowest_dropout2d_index(input.numel()));
+  if (ran_on_cuda_with_bf16(check, input, [&](auto storage) {
+        using S = decltype(storage);
+        cuda::dropout2d_apply(g.batch, g.pixels, g.channels, input.data<S>(), mask.data<float>(), output.data<S>(),
+                              cuda::narrowest_dropout2d_index(input.numel()));
       }))
     return;
   dispatch_floating(check, input.dtype(), [&](auto zero) {
@@ -48,13 +49,13 @@ void dropout2d_mask(Tensor& mask, double p, std::uint64_t seed, std::uint64_t st
 
 void dropout2d_forward(const Tensor& x, const Tensor& mask, Tensor& y) {
   const OpCheck check("dropout2d_forward", {{"x", &x}, {"mask", &mask}, {"y", &y}});
-  check.same_device_float_contiguous();
+  check.same_device_float_contiguous({}, {"mask"});
   apply_mask(check, geometry(check, "x", x, mask, "y", y), x, mask, y);
 }
 
 void dropout2d_backward(const Tensor& dy, const Tensor& mask, Tensor& dx) {
   const OpCheck check("dropout2d_backward", {{"dy", &dy}, {"mask", &mask}, {"dx", &dx}});
-  check.same_device_float_contiguous();
+  check.same_device_float_contiguous({}, {"mask"});
   apply_mask(check, geometry(check, "dy", dy, mask, "dx", dx), dy, mask, dx);
 }
 

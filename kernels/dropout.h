@@ -7,8 +7,10 @@
 // kernel must not round p to float first). 0 <= p < 1; p = 0 keeps every channel.
 //
 // x, y, dy, dx are {N,H,W,C}, mask is {N,C}; all share one dtype (float32 or float64; CUDA
-// tensors float32 only) and one device; CPU and CUDA masks and outputs are identical. The mask,
-// y and dx are written (=).
+// tensors float32) and one device; CPU and CUDA masks and outputs are identical. Mixed precision:
+// on CUDA, x, y (and dy, dx) may be bfloat16 storage beside a float32 mask (the mask itself is
+// float32 only), the product taken in float32 and rounded once to bfloat16. The mask, y and dx
+// are written (=).
 #pragma once
 
 #include <cstdint>

@@ -6,11 +6,8 @@
 
 #include "kernels/cpu/iabn.h"
 #include "kernels/cuda/iabn.h"
+#include "kernels/cuda_dispatch.h"
 #include "kernels/op_check.h"
-
-#ifdef PANS_WITH_CUDA
-#include "tensor/cuda_check.h"
-#endif
 
 namespace pans {
 namespace {
@@ -41,42 +38,25 @@ void require_training_count(const OpCheck& check, std::int64_t count) {
                 ") for the unbiased running variance");
 }
 
-// True when the op runs on CUDA: `tensor` (all arguments share its device and dtype, checked
-// before) is a CUDA float32 tensor in a build with CUDA. Fails for float64 CUDA tensors, and for
-// any CUDA tensor in a build without CUDA.
-bool runs_on_cuda(const OpCheck& check, const Tensor& tensor) {
-  if (!tensor.device().is_cuda()) return false;
-#ifdef PANS_WITH_CUDA
-  check.require(tensor.dtype() == DType::F32, "float64 is CPU-only; CUDA kernels take float32");
-  return true;
-#else
-  fail_built_without_cuda(check);
-#endif
-}
-
-#ifdef PANS_WITH_CUDA
-// Device scratch for the per-block partials of the CUDA reductions.
-Tensor reduction_scratch(const cpu::IabnGeometry& g, Device device) {
+// Device scratch (float32) for the per-block partials of the CUDA reductions.
+[[maybe_unused]] Tensor reduction_scratch(const cpu::IabnGeometry& g, Device device) {
   return Tensor::empty({cuda::iabn_reduction_scratch_floats(g.count, g.channels)}, DType::F32, device);
 }
-#endif
 
 }  // namespace
 
 void iabn_batch_statistics(const Tensor& x, Tensor& mean, Tensor& var) {
   const OpCheck check("iabn_batch_statistics", {{"x", &x}, {"mean", &mean}, {"var", &var}});
-  check.same_device_float_contiguous();
+  check.same_device_float_contiguous({}, {"mean", "var"});
   const cpu::IabnGeometry g = geometry(check, "x", x, {{"mean", &mean}, {"var", &var}}, IabnParams{});
   check.require(g.count >= 1, "x has no values per channel");
-  if (runs_on_cuda(check, x)) {
-#ifdef PANS_WITH_CUDA
-    CudaDeviceGuard guard(x.device().index);
-    Tensor scratch = reduction_scratch(g, x.device());
-    cuda::iabn_batch_statistics(x.data<float>(), g.count, g.channels, scratch.data<float>(), mean.data<float>(),
-                                var.data<float>());
-#endif
+  if (ran_on_cuda_with_bf16(check, x, [&](auto storage) {
+        using S = decltype(storage);
+        Tensor scratch = reduction_scratch(g, x.device());
+        cuda::iabn_batch_statistics(x.data<S>(), g.count, g.channels, scratch.data<float>(), mean.data<float>(),
+                                    var.data<float>());
+      }))
     return;
-  }
   dispatch_floating(check, x.dtype(), [&](auto zero) {
     using T = decltype(zero);
     cpu::iabn_batch_statistics<T>(g, x.data<T>(), mean.data<T>(), var.data<T>());
@@ -86,16 +66,14 @@ void iabn_batch_statistics(const Tensor& x, Tensor& mean, Tensor& var) {
 void iabn_normalize_inplace(Tensor& x, const Tensor& w, const Tensor& b, const Tensor& mean, const Tensor& var,
                             const IabnParams& params) {
   const OpCheck check("iabn_normalize_inplace", {{"x", &x}, {"w", &w}, {"b", &b}, {"mean", &mean}, {"var", &var}});
-  check.same_device_float_contiguous();
+  check.same_device_float_contiguous({}, {"w", "b", "mean", "var"});
   const cpu::IabnGeometry g = geometry(check, "x", x, {{"w", &w}, {"b", &b}, {"mean", &mean}, {"var", &var}}, params);
-  if (runs_on_cuda(check, x)) {
-#ifdef PANS_WITH_CUDA
-    CudaDeviceGuard guard(x.device().index);
-    cuda::iabn_normalize_inplace(x.data<float>(), g.count, g.channels, w.data<float>(), b.data<float>(),
-                                 mean.data<float>(), var.data<float>(), float(g.negative_slope), float(g.eps));
-#endif
+  if (ran_on_cuda_with_bf16(check, x, [&](auto storage) {
+        using S = decltype(storage);
+        cuda::iabn_normalize_inplace(x.data<S>(), g.count, g.channels, w.data<float>(), b.data<float>(),
+                                     mean.data<float>(), var.data<float>(), float(g.negative_slope), float(g.eps));
+      }))
     return;
-  }
   dispatch_floating(check, x.dtype(), [&](auto zero) {
     using T = decltype(zero);
     cpu::iabn_normalize_inplace<T>(g, x.data<T>(), w.data<T>(), b.data<T>(), mean.data<T>(), var.data<T>());
@@ -113,14 +91,11 @@ void iabn_update_running_statistics(Tensor& running_mean, Tensor& running_var, c
   check.shape("mean", mean, running_mean.shape());
   check.shape("var", var, running_mean.shape());
   require_training_count(check, count);
-  if (runs_on_cuda(check, mean)) {
-#ifdef PANS_WITH_CUDA
-    CudaDeviceGuard guard(mean.device().index);
-    cuda::iabn_update_running_statistics(running_mean.dim(0), running_mean.data<float>(), running_var.data<float>(),
-                                         mean.data<float>(), var.data<float>(), count, params.momentum);
-#endif
+  if (ran_on_cuda(check, mean, [&] {
+        cuda::iabn_update_running_statistics(running_mean.dim(0), running_mean.data<float>(), running_var.data<float>(),
+                                             mean.data<float>(), var.data<float>(), count, params.momentum);
+      }))
     return;
-  }
   dispatch_floating(check, mean.dtype(), [&](auto zero) {
     using T = decltype(zero);
     cpu::iabn_update_running_statistics<T>(running_mean.dim(0), running_mean.data<T>(), running_var.data<T>(),
@@ -136,25 +111,24 @@ void iabn_forward_train(Tensor& x, const Tensor& w, const Tensor& b, Tensor& run
                                              {"running_mean", &running_mean},
                                              {"running_var", &running_var},
                                              {"saved_var", &saved_var}});
-  check.same_device_float_contiguous();
+  check.same_device_float_contiguous({}, {"w", "b", "running_mean", "running_var", "saved_var"});
   const cpu::IabnGeometry g = geometry(
       check, "x", x,
       {{"w", &w}, {"b", &b}, {"running_mean", &running_mean}, {"running_var", &running_var}, {"saved_var", &saved_var}},
       params);
   require_training_count(check, g.count);
-  if (runs_on_cuda(check, x)) {
-#ifdef PANS_WITH_CUDA
-    CudaDeviceGuard guard(x.device().index);
-    Tensor scratch = reduction_scratch(g, x.device()), mean = Tensor::empty({g.channels}, DType::F32, x.device());
-    cuda::iabn_batch_statistics(x.data<float>(), g.count, g.channels, scratch.data<float>(), mean.data<float>(),
-                                saved_var.data<float>());
-    cuda::iabn_normalize_inplace(x.data<float>(), g.count, g.channels, w.data<float>(), b.data<float>(),
-                                 mean.data<float>(), saved_var.data<float>(), float(g.negative_slope), float(g.eps));
-    cuda::iabn_update_running_statistics(g.channels, running_mean.data<float>(), running_var.data<float>(),
-                                         mean.data<float>(), saved_var.data<float>(), g.count, params.momentum);
-#endif
+  if (ran_on_cuda_with_bf16(check, x, [&](auto storage) {
+        using S = decltype(storage);
+        Tensor scratch = reduction_scratch(g, x.device()), mean = Tensor::empty({g.channels}, DType::F32, x.device());
+        cuda::iabn_batch_statistics(x.data<S>(), g.count, g.channels, scratch.data<float>(), mean.data<float>(),
+                                    saved_var.data<float>());
+        cuda::iabn_normalize_inplace(x.data<S>(), g.count, g.channels, w.data<float>(), b.data<float>(),
+                                     mean.data<float>(), saved_var.data<float>(), float(g.negative_slope),
+                                     float(g.eps));
+        cuda::iabn_update_running_statistics(g.channels, running_mean.data<float>(), running_var.data<float>(),
+                                             mean.data<float>(), saved_var.data<float>(), g.count, params.momentum);
+      }))
     return;
-  }
   dispatch_floating(check, x.dtype(), [&](auto zero) {
     using T = decltype(zero);
     std::vector<T> mean(std::size_t(g.channels));
@@ -170,18 +144,16 @@ void iabn_forward_eval(Tensor& x, const Tensor& w, const Tensor& b, const Tensor
   const OpCheck check(
       "iabn_forward_eval",
       {{"x", &x}, {"w", &w}, {"b", &b}, {"running_mean", &running_mean}, {"running_var", &running_var}});
-  check.same_device_float_contiguous();
+  check.same_device_float_contiguous({}, {"w", "b", "running_mean", "running_var"});
   const cpu::IabnGeometry g = geometry(
       check, "x", x, {{"w", &w}, {"b", &b}, {"running_mean", &running_mean}, {"running_var", &running_var}}, params);
-  if (runs_on_cuda(check, x)) {
-#ifdef PANS_WITH_CUDA
-    CudaDeviceGuard guard(x.device().index);
-    cuda::iabn_normalize_inplace(x.data<float>(), g.count, g.channels, w.data<float>(), b.data<float>(),
-                                 running_mean.data<float>(), running_var.data<float>(), float(g.negative_slope),
-                                 float(g.eps));
-#endif
+  if (ran_on_cuda_with_bf16(check, x, [&](auto storage) {
+        using S = decltype(storage);
+        cuda::iabn_normalize_inplace(x.data<S>(), g.count, g.channels, w.data<float>(), b.data<float>(),
+                                     running_mean.data<float>(), running_var.data<float>(), float(g.negative_slope),
+                                     float(g.eps));
+      }))
     return;
-  }
   dispatch_floating(check, x.dtype(), [&](auto zero) {
     using T = decltype(zero);
     cpu::iabn_normalize_inplace<T>(g, x.data<T>(), w.data<T>(), b.data<T>(), running_mean.data<T>(),
@@ -194,32 +166,31 @@ void iabn_backward(const Tensor& z, const Tensor& dz, const Tensor& w, const Ten
   const OpCheck check(
       "iabn_backward",
       {{"z", &z}, {"dz", &dz}, {"w", &w}, {"b", &b}, {"var", &var}, {"dx", &dx}, {"dw", &dw}, {"db", &db}});
-  check.same_device_float_contiguous();
+  check.same_device_float_contiguous({}, {"w", "b", "var", "dw", "db"});
   const cpu::IabnGeometry g =
       geometry(check, "z", z, {{"w", &w}, {"b", &b}, {"var", &var}, {"dw", &dw}, {"db", &db}}, params);
   check.shape("dz", dz, z.shape());
   check.shape("dx", dx, z.shape());
-  if (runs_on_cuda(check, z)) {
-#ifdef PANS_WITH_CUDA
-    CudaDeviceGuard guard(z.device().index);
-    Tensor scratch = reduction_scratch(g, z.device()), sums = Tensor::empty({2, g.channels}, DType::F32, z.device());
-    float* sum_dy = sums.data<float>();
-    float* sum_xhat_dy = sum_dy + g.channels;
-    const float slope = float(g.negative_slope), eps = float(g.eps);
-    // The sums read all of dz before the elementwise pass overwrites it when dx aliases dz.
-    cuda::iabn_backward_reduce(z.data<float>(), dz.data<float>(), w.data<float>(), b.data<float>(), g.count, g.channels,
-                               slope, eps, scratch.data<float>(), sum_dy, sum_xhat_dy, dw.data<float>(),
-                               db.data<float>());
-    if (mode == IabnMode::Train)
-      cuda::iabn_backward_input_train(z.data<float>(), dz.data<float>(), w.data<float>(), b.data<float>(),
-                                      var.data<float>(), sum_dy, sum_xhat_dy, g.count, g.count, g.channels, slope, eps,
-                                      dx.data<float>());
-    else
-      cuda::iabn_backward_input_eval(z.data<float>(), dz.data<float>(), w.data<float>(), var.data<float>(), g.count,
-                                     g.channels, slope, eps, dx.data<float>());
-#endif
+  if (ran_on_cuda_with_bf16(check, z, [&](auto storage) {
+        using S = decltype(storage);
+        Tensor scratch = reduction_scratch(g, z.device());
+        Tensor sums = Tensor::empty({2, g.channels}, DType::F32, z.device());
+        float* sum_dy = sums.data<float>();
+        float* sum_xhat_dy = sum_dy + g.channels;
+        const float slope = float(g.negative_slope), eps = float(g.eps);
+        // The sums read all of dz before the elementwise pass overwrites it when dx aliases dz.
+        cuda::iabn_backward_reduce(z.data<S>(), dz.data<S>(), w.data<float>(), b.data<float>(), g.count, g.channels,
+                                   slope, eps, scratch.data<float>(), sum_dy, sum_xhat_dy, dw.data<float>(),
+                                   db.data<float>());
+        if (mode == IabnMode::Train)
+          cuda::iabn_backward_input_train(z.data<S>(), dz.data<S>(), w.data<float>(), b.data<float>(),
+                                          var.data<float>(), sum_dy, sum_xhat_dy, g.count, g.count, g.channels, slope,
+                                          eps, dx.data<S>());
+        else
+          cuda::iabn_backward_input_eval(z.data<S>(), dz.data<S>(), w.data<float>(), var.data<float>(), g.count,
+                                         g.channels, slope, eps, dx.data<S>());
+      }))
     return;
-  }
   dispatch_floating(check, z.dtype(), [&](auto zero) {
     using T = decltype(zero);
     std::vector<T> sum_dy(std::size_t(g.channels)), sum_xhat_dy(std::size_t(g.channels));

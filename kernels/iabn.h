@@ -17,8 +17,15 @@
 // means and sums taken over the count values of the channel.
 //
 // Written (=): z (over x), mean and var of iabn_batch_statistics, saved_var, dx. Updated: the running
-// statistics. Accumulated (+=): dw, db. All tensors share one dtype (float32 or float64); the
-// per-channel tensors are {C}.
+// statistics. Accumulated (+=): dw, db. The per-channel tensors are {C}.
+//
+// dtypes: on the cpu all tensors share one, float32 or float64. On CUDA, float32 throughout, or
+// mixed precision: the activations x, z, dz, dx in bfloat16 storage (one rounding, to nearest
+// even, when stored) beside float32 w, b, mean, var, running statistics, saved_var, dw and db;
+// all arithmetic, the statistics and the gradient sums are float32. Backward recovers
+// xhat = (y - b)/(|w| + eps) from the stored z, so z's bfloat16 rounding (up to 2^-8 of |y|) reaches
+// xhat multiplied by 1/(|w| + eps): for channels whose |w| is tiny the recovered xhat, hence dw and
+// dx, are dominated by it (float32 storage has the same effect 2^16 times smaller).
 //
 // The training forward is three steps, also callable one by one so that synchronized iABN can merge
 // (mean, var, count) across ranks between the statistics and the normalisation:

@@ -14,12 +14,40 @@ void OpCheck::fail(const std::string& what) const {
   throw Error(message + "): " + what);
 }
 
-void OpCheck::same_device_float_contiguous(
-    std::initializer_list<std::pair<const char*, DType>> integer_arguments) const {
+namespace {
+
+bool is_floating(DType dtype) { return dtype == DType::F32 || dtype == DType::F64 || dtype == DType::BF16; }
+
+template <class List>
+bool named_in(const List& names, const char* name) {
+  return std::any_of(names.begin(), names.end(), [&](const char* entry) { return std::string(entry) == name; });
+}
+
+}  // namespace
+
+void OpCheck::same_device_float_contiguous(std::initializer_list<std::pair<const char*, DType>> integer_arguments,
+                                           std::initializer_list<const char*> master_arguments) const {
+  const auto integer_dtype = [&](const char* name) -> const DType* {
+    const auto entry = std::find_if(integer_arguments.begin(), integer_arguments.end(),
+                                    [&](const auto& candidate) { return std::string(candidate.first) == name; });
+    return entry == integer_arguments.end() ? nullptr : &entry->second;
+  };
+  // The dtype every floating argument is compared with: the first activation's (the first master's
+  // when there is no activation). Only picked here; the loop below reports in argument order.
+  const char* reference_name = nullptr;
+  const Tensor* reference = nullptr;
+  for (bool masters : {false, true})
+    for (const auto& [name, tensor] : arguments_)
+      if (reference == nullptr && tensor->defined() && integer_dtype(name) == nullptr &&
+          named_in(master_arguments, name) == masters && is_floating(tensor->dtype())) {
+        reference_name = name;
+        reference = tensor;
+      }
+  const bool mixed_precision =
+      reference != nullptr && reference->dtype() == DType::BF16 && !named_in(master_arguments, reference_name);
+
   const Tensor* first = nullptr;
-  const Tensor* first_float = nullptr;
   const char* first_name = nullptr;
-  const char* first_float_name = nullptr;
   for (const auto& [name, tensor] : arguments_) {
     if (!tensor->defined()) continue;
     require(tensor->is_contiguous(), name, " must be contiguous");
@@ -29,19 +57,20 @@ void OpCheck::same_device_float_contiguous(
     }
     require(tensor->device() == first->device(), "all tensors must be on one device, ", name, " is on ",
             tensor->device().str(), " and ", first_name, " on ", first->device().str());
-    const auto integer = std::find_if(integer_arguments.begin(), integer_arguments.end(),
-                                      [&](const auto& entry) { return std::string(entry.first) == name; });
-    if (integer != integer_arguments.end()) {
-      require(tensor->dtype() == integer->second, name, " must be ", dtype_name(integer->second));
+    if (const DType* integer = integer_dtype(name)) {
+      require(tensor->dtype() == *integer, name, " must be ", dtype_name(*integer));
       continue;
     }
-    require(tensor->dtype() == DType::F32 || tensor->dtype() == DType::F64, name, " must be float32 or float64");
-    if (first_float == nullptr) {
-      first_float = tensor;
-      first_float_name = name;
-    }
-    require(tensor->dtype() == first_float->dtype(), "all tensors must share one dtype, ", name, " is ",
-            dtype_name(tensor->dtype()), " and ", first_float_name, " is ", dtype_name(first_float->dtype()));
+    require(is_floating(tensor->dtype()), name, " must be float32 or float64 (or bfloat16 on CUDA)");
+    require(tensor->dtype() != DType::BF16 || tensor->device().is_cuda(), name,
+            " is bfloat16 on the cpu: bfloat16 tensors are CUDA-only storage (the CPU oracle computes in float32 "
+            "or float64; cast first)");
+    if (mixed_precision && named_in(master_arguments, name))
+      require(tensor->dtype() == DType::F32, name, " must be float32 beside bfloat16 activations (", reference_name,
+              " is bfloat16; parameters and statistics stay float32), ", name, " is ", dtype_name(tensor->dtype()));
+    else
+      require(tensor->dtype() == reference->dtype(), "all tensors must share one dtype, ", name, " is ",
+              dtype_name(tensor->dtype()), " and ", reference_name, " is ", dtype_name(reference->dtype()));
   }
 }
 
@@ -79,6 +108,17 @@ Tensor resampled_output(const char* op, const Tensor& x, std::int64_t out_height
 
 void fail_built_without_cuda(const OpCheck& check) {
   check.fail("pans was built without CUDA (-DPANS_CUDA=OFF and no SIMT emulator); move the tensors to the cpu");
+}
+
+void fail_no_bf16_kernel(const OpCheck& check) {
+  check.fail(std::string(check.op()) +
+             " has no bfloat16 kernel (bfloat16 is activation storage for the ops that declare it); give it float32 "
+             "tensors");
+}
+
+void require_cuda_float32(const OpCheck& check, const Tensor& tensor) {
+  if (tensor.dtype() == DType::BF16) fail_no_bf16_kernel(check);
+  check.require(tensor.dtype() == DType::F32, "float64 is CPU-only; CUDA kernels take float32");
 }
 
 void fail_not_implemented_on_cuda(const OpCheck& check) {

@@ -27,9 +27,15 @@ class OpCheck {
   const char* op() const { return op_; }
 
   // Each defined argument: on one device and contiguous. The arguments named in `integer_arguments`
-  // (labels, argmax indices) must have the dtype given there; all others share one floating dtype
-  // (float32 or float64).
-  void same_device_float_contiguous(std::initializer_list<std::pair<const char*, DType>> integer_arguments = {}) const;
+  // (labels, argmax indices) must have the dtype given there. The other, floating, arguments are
+  // float32, float64 or (CUDA tensors only) bfloat16 storage; a bfloat16 tensor on the cpu fails
+  // with "bfloat16 tensors are CUDA-only storage". The floating arguments not named in
+  // `master_arguments` (the activations and their gradients) share one dtype. The master arguments
+  // (parameters, statistics and their gradients: mixed precision keeps them float32) share the
+  // activations' dtype, except beside bfloat16 activations, where they must be float32; with no
+  // activation among the arguments, they share one another's dtype.
+  void same_device_float_contiguous(std::initializer_list<std::pair<const char*, DType>> integer_arguments = {},
+                                    std::initializer_list<const char*> master_arguments = {}) const;
   void rank(const char* name, const Tensor& tensor, int expected) const;
   void shape(const char* name, const Tensor& tensor, const Shape& expected) const;
   void dtype(const char* name, const Tensor& tensor, DType expected) const;
@@ -40,6 +46,11 @@ class OpCheck {
 };
 
 [[noreturn]] void fail_not_implemented_on_cuda(const OpCheck& check);
+// For a bfloat16 tensor reaching an op that has no bfloat16 kernel; names the op.
+[[noreturn]] void fail_no_bf16_kernel(const OpCheck& check);
+// For CUDA ops whose kernels take float32 only: fails for float64 (CPU-only) and for bfloat16 (no
+// bfloat16 kernel for this op).
+void require_cuda_float32(const OpCheck& check, const Tensor& tensor);
 // For CUDA tensors in a build without CUDA (they can only come from Tensor::wrap).
 [[noreturn]] void fail_built_without_cuda(const OpCheck& check);
 
@@ -51,7 +62,9 @@ cpu::ResampleGeometry resample_geometry(const OpCheck& check, const char* input_
 // A new {N,OH,OW,C} tensor for x's resampled output, on x's device and dtype.
 Tensor resampled_output(const char* op, const Tensor& x, std::int64_t out_height, std::int64_t out_width);
 
-// Calls body(T{}) with T the C++ type of a floating dtype (float or double).
+// Calls body(T{}) with T the C++ type of a floating dtype (float or double): the CPU oracle's
+// types. bfloat16 never gets here from an op's CPU path (the checks refuse bfloat16 cpu tensors);
+// an op that dispatches CUDA tensors through it too (random) has no bfloat16 kernel.
 template <class Body>
 void dispatch_floating(const OpCheck& check, DType dtype, Body&& body) {
   switch (dtype) {
@@ -61,6 +74,8 @@ void dispatch_floating(const OpCheck& check, DType dtype, Body&& body) {
     case DType::F64:
       body(double{});
       return;
+    case DType::BF16:
+      fail_no_bf16_kernel(check);
     default:
       check.fail(std::string("unsupported dtype ") + dtype_name(dtype) + " (expected float32 or float64)");
   }

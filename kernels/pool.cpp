@@ -57,8 +57,10 @@ void max_pool2d_forward(const Tensor& x, Tensor& y, Tensor& argmax, const MaxPoo
   const cpu::MaxPool2dGeometry g = max_pool_geometry(check, "x", x, params);
   check.shape("y", y, max_pool_output_shape(g));
   check.shape("argmax", argmax, max_pool_output_shape(g));
-  if (ran_on_cuda(check, x,
-                  [&] { cuda::max_pool2d_forward(g, x.data<float>(), y.data<float>(), argmax.data<std::int32_t>()); }))
+  if (ran_on_cuda_with_bf16(check, x, [&](auto storage) {
+        using S = decltype(storage);
+        cuda::max_pool2d_forward(g, x.data<S>(), y.data<S>(), argmax.data<std::int32_t>());
+      }))
     return;
   dispatch_floating(check, x.dtype(), [&](auto zero) {
     using T = decltype(zero);
@@ -81,8 +83,9 @@ void max_pool2d_backward(const Tensor& dy, const Tensor& argmax, Tensor& dx, con
   const cpu::MaxPool2dGeometry g = max_pool_geometry(check, "dx", dx, params);
   check.shape("dy", dy, max_pool_output_shape(g));
   check.shape("argmax", argmax, max_pool_output_shape(g));
-  if (ran_on_cuda(check, dy, [&] {
-        cuda::max_pool2d_backward(g, dy.data<float>(), argmax.data<std::int32_t>(), dx.data<float>());
+  if (ran_on_cuda_with_bf16(check, dy, [&](auto storage) {
+        using S = decltype(storage);
+        cuda::max_pool2d_backward(g, dy.data<S>(), argmax.data<std::int32_t>(), dx.data<S>());
       }))
     return;
   dispatch_floating(check, dy.dtype(), [&](auto zero) {
@@ -95,7 +98,11 @@ void adaptive_avg_pool2d_forward(const Tensor& x, Tensor& y) {
   const OpCheck check("adaptive_avg_pool2d_forward", {{"x", &x}, {"y", &y}});
   check.same_device_float_contiguous();
   const cpu::ResampleGeometry g = resample_geometry(check, "x", x, "y", y);
-  if (ran_on_cuda(check, x, [&] { cuda::adaptive_avg_pool2d_forward(g, x.data<float>(), y.data<float>()); })) return;
+  if (ran_on_cuda_with_bf16(check, x, [&](auto storage) {
+        using S = decltype(storage);
+        cuda::adaptive_avg_pool2d_forward(g, x.data<S>(), y.data<S>());
+      }))
+    return;
   dispatch_floating(check, x.dtype(), [&](auto zero) {
     using T = decltype(zero);
     cpu::adaptive_avg_pool2d_forward<T>(g, x.data<T>(), y.data<T>());
@@ -112,7 +119,10 @@ void adaptive_avg_pool2d_backward(const Tensor& dy, Tensor& dx) {
   const OpCheck check("adaptive_avg_pool2d_backward", {{"dy", &dy}, {"dx", &dx}});
   check.same_device_float_contiguous();
   const cpu::ResampleGeometry g = resample_geometry(check, "dx", dx, "dy", dy);
-  if (ran_on_cuda(check, dy, [&] { cuda::adaptive_avg_pool2d_backward(g, dy.data<float>(), dx.data<float>()); }))
+  if (ran_on_cuda_with_bf16(check, dy, [&](auto storage) {
+        using S = decltype(storage);
+        cuda::adaptive_avg_pool2d_backward(g, dy.data<S>(), dx.data<S>());
+      }))
     return;
   dispatch_floating(check, dy.dtype(), [&](auto zero) {
     using T = decltype(zero);

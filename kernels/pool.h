@@ -12,6 +12,9 @@
 // Bins overlap when in is not a multiple of out (57 -> 6 gives [0,10) [9,19) ...).
 //
 // Gradients: every input gradient is written (=); these ops have no parameters.
+//
+// dtypes: x, y, dy, dx share one, float32 or float64 on the cpu, float32 or bfloat16 storage on
+// CUDA (computed in float32 and rounded once to bfloat16 when stored); argmax is int32.
 #pragma once
 
 #include <cstdint>

@@ -21,9 +21,9 @@ void residual_add_leaky_forward(const Tensor& branch, const Tensor& shortcut, Te
   check.require(branch.defined(), "branch is undefined");
   check.shape("shortcut", shortcut, branch.shape());
   check.shape("out", out, branch.shape());
-  if (ran_on_cuda(check, branch, [&] {
-        cuda::residual_add_leaky_forward(branch.numel(), branch.data<float>(), shortcut.data<float>(),
-                                         out.data<float>(), slope);
+  if (ran_on_cuda_with_bf16(check, branch, [&](auto storage) {
+        using S = decltype(storage);
+        cuda::residual_add_leaky_forward(branch.numel(), branch.data<S>(), shortcut.data<S>(), out.data<S>(), slope);
       }))
     return;
   dispatch_floating(check, branch.dtype(), [&](auto zero) {
@@ -40,9 +40,10 @@ void residual_add_leaky_backward(const Tensor& out, const Tensor& dout, Tensor& 
   check.require(out.defined(), "out is undefined");
   check.shape("dout", dout, out.shape());
   check.shape("dbranch_and_shortcut", dbranch_and_shortcut, out.shape());
-  if (ran_on_cuda(check, out, [&] {
-        cuda::residual_add_leaky_backward(out.numel(), out.data<float>(), dout.data<float>(),
-                                          dbranch_and_shortcut.data<float>(), slope);
+  if (ran_on_cuda_with_bf16(check, out, [&](auto storage) {
+        using S = decltype(storage);
+        cuda::residual_add_leaky_backward(out.numel(), out.data<S>(), dout.data<S>(), dbranch_and_shortcut.data<S>(),
+                                          slope);
       }))
     return;
   dispatch_floating(check, out.dtype(), [&](auto zero) {

@@ -1,7 +1,8 @@
 // The end of a ResNet block: the residual add followed by leaky ReLU (method.md section 3),
 //   out = leaky_relu(branch + shortcut, slope),   slope > 0 (0.01 in the model).
-// All tensors share one shape and dtype (float32 or float64; CUDA tensors float32 only) and one
-// device; activations are {N,H,W,C}. CPU and CUDA results are identical bit for bit.
+// All tensors share one shape and dtype (float32 or float64; CUDA tensors float32 or bfloat16
+// storage) and one device; activations are {N,H,W,C}. CPU and CUDA float32 results are identical
+// bit for bit; bfloat16 tensors get the float32 result rounded to bfloat16 (nearest even).
 //
 // Backward needs only the output: out >= 0 exactly where branch + shortcut >= 0 (slope > 0), so
 //   d = dout where out >= 0, slope * dout elsewhere,

@@ -12,7 +12,11 @@ void resize_bilinear_forward(const Tensor& x, Tensor& y) {
   const OpCheck check("resize_bilinear_forward", {{"x", &x}, {"y", &y}});
   check.same_device_float_contiguous();
   const cpu::ResampleGeometry g = resample_geometry(check, "x", x, "y", y);
-  if (ran_on_cuda(check, x, [&] { cuda::resize_bilinear_forward(g, x.data<float>(), y.data<float>()); })) return;
+  if (ran_on_cuda_with_bf16(check, x, [&](auto storage) {
+        using S = decltype(storage);
+        cuda::resize_bilinear_forward(g, x.data<S>(), y.data<S>());
+      }))
+    return;
   dispatch_floating(check, x.dtype(), [&](auto zero) {
     using T = decltype(zero);
     cpu::resize_bilinear_forward<T>(g, x.data<T>(), y.data<T>());
@@ -29,7 +33,11 @@ void resize_bilinear_backward(const Tensor& dy, Tensor& dx) {
   const OpCheck check("resize_bilinear_backward", {{"dy", &dy}, {"dx", &dx}});
   check.same_device_float_contiguous();
   const cpu::ResampleGeometry g = resample_geometry(check, "dx", dx, "dy", dy);
-  if (ran_on_cuda(check, dy, [&] { cuda::resize_bilinear_backward(g, dy.data<float>(), dx.data<float>()); })) return;
+  if (ran_on_cuda_with_bf16(check, dy, [&](auto storage) {
+        using S = decltype(storage);
+        cuda::resize_bilinear_backward(g, dy.data<S>(), dx.data<S>());
+      }))
+    return;
   dispatch_floating(check, dy.dtype(), [&](auto zero) {
     using T = decltype(zero);
     cpu::resize_bilinear_backward<T>(g, dy.data<T>(), dx.data<T>());

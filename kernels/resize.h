@@ -13,6 +13,9 @@
 //
 // Gradient: dx is written (=); each input pixel receives the sum over the outputs that read it of
 // (its weight) * dy.
+//
+// dtypes: x, y (dy, dx) share one, float32 or float64 on the cpu, float32 or bfloat16 storage on
+// CUDA (computed in float32 and rounded once to bfloat16 when stored).
 #pragma once
 
 #include <cstdint>

@@ -22,8 +22,7 @@ void check_step(const OpCheck& check, const Tensor& param, const Tensor& grad, c
   check.require(param.defined(), "param is undefined");
   check.shape("grad", grad, param.shape());
   check.shape("momentum_buffer", momentum_buffer, param.shape());
-  if (param.device().is_cuda())
-    check.require(param.dtype() == DType::F32, "float64 is CPU-only; CUDA kernels take float32");
+  if (param.device().is_cuda()) require_cuda_float32(check, param);
 }
 
 void cpu_step(const OpCheck& check, Tensor& param, const Tensor& grad, Tensor& momentum_buffer,

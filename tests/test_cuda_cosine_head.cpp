@@ -253,3 +253,11 @@ TEST_CASE("cuda cosine head rejects float64") {
                        doctest::Contains("float64 is CPU-only; CUDA kernels take float32"), Error);
   CHECK_THROWS_WITH_AS(l2_normalize_forward(f), doctest::Contains("float64 is CPU-only"), Error);
 }
+
+TEST_CASE("cuda cosine head has no bfloat16 kernels and says so") {
+  const Tensor f = Tensor::zeros({1, 2, 3, 5}, DType::BF16, gpu()), w = Tensor::zeros({4, 5}, DType::BF16, gpu());
+  CHECK_THROWS_WITH_AS(cosine_classifier_forward(f, w),
+                       doctest::Contains("cosine_classifier_forward has no bfloat16 kernel"), Error);
+  CHECK_THROWS_WITH_AS(l2_normalize_forward(f), doctest::Contains("l2_normalize_forward has no bfloat16 kernel"),
+                       Error);
+}

@@ -192,3 +192,12 @@ TEST_CASE("cuda cross entropy rejects float64") {
                        doctest::Contains("float64 is CPU-only; CUDA kernels take float32"), Error);
   CHECK_THROWS_WITH_AS(softmax_forward(logits), doctest::Contains("float64 is CPU-only"), Error);
 }
+
+TEST_CASE("cuda cross entropy has no bfloat16 kernels and says so") {
+  const Tensor logits = Tensor::zeros({1, 2, 3, 4}, DType::BF16, gpu());
+  Tensor dlogits = Tensor::zeros({1, 2, 3, 4}, DType::BF16, gpu());
+  const Tensor labels = Tensor::zeros({1, 2, 3}, DType::U8, gpu());
+  CHECK_THROWS_WITH_AS(softmax_cross_entropy(logits, labels, dlogits),
+                       doctest::Contains("softmax_cross_entropy has no bfloat16 kernel"), Error);
+  CHECK_THROWS_WITH_AS(softmax_forward(logits), doctest::Contains("softmax_forward has no bfloat16 kernel"), Error);
+}

@@ -3,6 +3,12 @@
 // Tolerance: none. The mask is a pure function of (seed, stream, n*C + c) compared with p in double
 // on both sides, and applying it is one float32 multiply per element on both sides, so masks,
 // outputs and gradients must equal the CPU's bit for bit.
+//
+// bfloat16 activations (the mask stays float32): the kernel multiplies the widened bfloat16 value
+// by the float32 mask and rounds the product once to bfloat16, so its bytes must equal the
+// float32 oracle's product on the rounded inputs, rounded to bfloat16 on the host. Against the
+// float64 product the error is at most 2^-24 (float32 product) + 2^-8 (bfloat16 store: 8
+// significant bits) relative.
 #include <doctest/doctest.h>
 
 #include <cstdint>
@@ -57,6 +63,11 @@ const std::vector<SeedStream> kSeedStreams = {{42, 7}, {0xDEADBEEFCAFEF00Dull, 0
 // Shapes with batch 1 and 3, channel counts off multiples of 4 and 32, and 20349 elements (more
 // than the emulator's 4 x 256 threads take in one pass of the grid-stride loop).
 const std::vector<Shape> kShapes = {{1, 1, 1, 1}, {1, 3, 5, 7}, {3, 4, 5, 33}, {2, 9, 11, 37}, {3, 17, 19, 21}};
+
+bool same_bytes(const Tensor& a, const Tensor& b) {
+  const Tensor x = on_cpu(a), y = on_cpu(b);
+  return x.dtype() == y.dtype() && x.same_shape(y) && std::memcmp(x.raw_data(), y.raw_data(), x.nbytes()) == 0;
+}
 
 }  // namespace
 
@@ -159,6 +170,49 @@ TEST_CASE("cuda dropout2d apply kernel with 32-bit and 64-bit index arithmetic")
     cuda::dropout2d_apply(3, 9 * 11, 37, x_gpu.data<float>(), mask_gpu.data<float>(), y.data<float>(), index);
     CHECK(same_bits(y, cpu_apply(x, mask)));
   }
+}
+
+TEST_CASE("cuda dropout2d forward and backward on bfloat16 activations with a float32 mask") {
+  for (const Shape& shape : std::vector<Shape>{{1, 3, 5, 7}, {3, 17, 19, 21}}) {
+    CAPTURE(shape_str(shape));
+    const double p = 0.3;
+    const Tensor mask = cpu_mask(shape[0], shape[3], p, 42, 7), mask_gpu = gpu_mask(shape[0], shape[3], p, 42, 7);
+    for (std::uint64_t stream : {1, 2}) {
+      CAPTURE(stream);
+      // bfloat16 is CUDA-only storage: rounded on the cpu, moved at once; the oracles get the same
+      // rounded values in float32 and float64.
+      const Tensor rounded = uniform(shape, stream, -1.5, 1.5).cast(DType::BF16);
+      const Tensor x_gpu = rounded.to(gpu()), x_f32 = rounded.cast(DType::F32);
+      const Tensor expected = cpu_apply(x_f32, mask).cast(DType::BF16);
+      Tensor expected_f64 = Tensor::empty(shape, DType::F64);
+      dropout2d_forward(rounded.cast(DType::F64), mask.cast(DType::F64), expected_f64);
+
+      Tensor y = nan_tensor(shape, DType::BF16);
+      dropout2d_forward(x_gpu, mask_gpu, y);
+      CHECK(same_bytes(y, expected));
+      CHECK(max_scaled_error(y, expected_f64) <= 0x1p-8 + 0x1p-23);
+      Tensor dx = nan_tensor(shape, DType::BF16);
+      dropout2d_backward(x_gpu, mask_gpu, dx);
+      CHECK(same_bytes(dx, expected));
+      Tensor in_place = x_gpu.clone();
+      dropout2d_backward(in_place, mask_gpu, in_place);
+      CHECK(same_bytes(in_place, expected));
+    }
+  }
+}
+
+TEST_CASE("cuda dropout2d keeps the mask float32 beside bfloat16 activations") {
+  const Tensor x = Tensor::zeros({2, 4, 4, 3}, DType::BF16, gpu());
+  Tensor y = Tensor::zeros({2, 4, 4, 3}, DType::BF16, gpu());
+  for (DType mask_dtype : {DType::BF16, DType::F64}) {
+    Tensor mask = Tensor::zeros({2, 3}, mask_dtype, gpu());
+    CAPTURE(dtype_name(mask_dtype));
+    CHECK_THROWS_WITH_AS(dropout2d_forward(x, mask, y),
+                         doctest::Contains("mask must be float32 beside bfloat16 activations"), Error);
+  }
+  Tensor bf16_mask = Tensor::zeros({2, 3}, DType::BF16, gpu());
+  CHECK_THROWS_WITH_AS(dropout2d_mask(bf16_mask, 0.5, 42, 7),
+                       doctest::Contains("dropout2d_mask has no bfloat16 kernel"), Error);
 }
 
 TEST_CASE("cuda dropout2d takes float32 only") {

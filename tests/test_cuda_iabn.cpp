@@ -10,6 +10,15 @@
 //   additions (its thread's rows, the tree of 8 row-threads, the partials), a random walk of
 //   ~sqrt(40) * 1e-6 ~ 6e-6 for the largest shape; 4.6e-6 is the worst seen. The oracle sums in
 //   double. A wrong term (a missing mean, the sign of w, a stale element) is off by 1e-2 or more.
+//
+// Mixed precision (bfloat16 x, z, dz, dx; float32 w, b, statistics, dw, db): the activations are
+// rounded to bfloat16 on the host and the float64 oracle runs on those very values, so only the
+// kernels' own rounding is measured. The arithmetic is the float32 kernels', so float32 outputs
+// (statistics, running statistics, dw, db) keep the 1e-5 bound above. bfloat16 outputs (z, dx)
+// are additionally rounded once when stored, at most 2^-8 relative (8 significant bits, 7
+// stored): bound 2^-8 + 1e-5 (kBf16Tolerance). A bug (a term dropped, a channel constant of the
+// wrong channel) moves values by far more than one bfloat16 ulp of a few of them, and most
+// elements show errors well below the bound, which the test does not exploit.
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -27,6 +36,7 @@ using namespace pans::test;
 namespace {
 
 constexpr double kTolerance = 1e-5;
+constexpr double kBf16Tolerance = 0x1p-8 + kTolerance;
 
 // Batch 1 and 3, odd spatial sizes, channel counts that are not multiples of 32 (one, two and
 // three channel tiles), and enough rows (198, 1040) that the emulator's row chunks each walk
@@ -94,6 +104,29 @@ Gradients gpu_backward(const Tensor& z, const Tensor& dz, const Parameters& p, c
                        const Tensor& db0, IabnMode mode, const IabnParams& params) {
   Gradients g{nan_tensor(z.shape()), dw0.to(gpu()), db0.to(gpu())};
   iabn_backward(z.to(gpu()), dz.to(gpu()), p.w.to(gpu()), p.b.to(gpu()), var.to(gpu()), g.dx, g.dw, g.db, mode, params);
+  return g;
+}
+
+// bfloat16 activations: the values rounded on the cpu, as a bfloat16 GPU tensor (bfloat16 is
+// CUDA-only storage, so cast on the cpu and moved at once) and as the oracle's float64 tensor.
+struct Bf16Activation {
+  Tensor device, f64;
+  explicit Bf16Activation(const Tensor& host)
+      : device(host.cast(DType::BF16).to(gpu())), f64(host.cast(DType::BF16).cast(DType::F64)) {}
+};
+
+// The bfloat16 backward on the GPU (float32 parameters, statistics, dw and db) and the float64
+// oracle's on the same rounded z and dz.
+Gradients gpu_backward_bf16(const Bf16Activation& z, const Bf16Activation& dz, const Parameters& p, const Tensor& var,
+                            const Tensor& dw0, const Tensor& db0, IabnMode mode, const IabnParams& params) {
+  Gradients g{nan_tensor(z.device.shape(), DType::BF16), dw0.to(gpu()), db0.to(gpu())};
+  iabn_backward(z.device, dz.device, p.w.to(gpu()), p.b.to(gpu()), var.to(gpu()), g.dx, g.dw, g.db, mode, params);
+  return g;
+}
+Gradients cpu_backward_bf16(const Bf16Activation& z, const Bf16Activation& dz, const Parameters& p, const Tensor& var,
+                            const Tensor& dw0, const Tensor& db0, IabnMode mode, const IabnParams& params) {
+  Gradients g{Tensor::empty(z.f64.shape(), DType::F64), f64(dw0), f64(db0)};
+  iabn_backward(z.f64, dz.f64, f64(p.w), f64(p.b), f64(var), g.dx, g.dw, g.db, mode, params);
   return g;
 }
 
@@ -285,4 +318,133 @@ TEST_CASE("cuda iabn rejects float64 tensors") {
                running_var = Tensor::zeros({3}, DType::F64, gpu());
   CHECK_THROWS_WITH_AS(iabn_forward_eval(x, w, b, running_mean, running_var, IabnParams{}),
                        doctest::Contains("float64 is CPU-only; CUDA kernels take float32"), Error);
+}
+
+TEST_CASE("cuda iabn on bfloat16 activations: statistics and forward, float32 parameters") {
+  for (const Shape& shape : {Shape{3, 7, 5, 37}, Shape{4, 13, 20, 40}})
+    for (IabnActivation activation : {IabnActivation::LeakyRelu, IabnActivation::Identity}) {
+      CAPTURE(shape_str(shape));
+      CAPTURE(name(activation));
+      const IabnParams params = params_for(activation);
+      const std::int64_t channels = shape[3];
+      const Parameters p(channels);
+      const Bf16Activation x(uniform(shape, 1, -1.0, 2.0));
+
+      Tensor mean = Tensor::empty({channels}, DType::F64), var = Tensor::empty({channels}, DType::F64);
+      iabn_batch_statistics(x.f64, mean, var);
+      Tensor gpu_mean = nan_tensor({channels}), gpu_var = nan_tensor({channels});
+      iabn_batch_statistics(x.device, gpu_mean, gpu_var);
+      CHECK(max_scaled_error(gpu_mean, mean) < kTolerance);
+      CHECK(max_scaled_error(gpu_var, var) < kTolerance);
+
+      Tensor z = x.f64.clone(), running_mean = f64(p.running_mean), running_var = f64(p.running_var);
+      Tensor saved_var = Tensor::empty({channels}, DType::F64);
+      iabn_forward_train(z, f64(p.w), f64(p.b), running_mean, running_var, saved_var, params);
+      Tensor gpu_z = x.device.clone(), gpu_running_mean = p.running_mean.to(gpu());
+      Tensor gpu_running_var = p.running_var.to(gpu()), gpu_saved_var = nan_tensor({channels});
+      iabn_forward_train(gpu_z, p.w.to(gpu()), p.b.to(gpu()), gpu_running_mean, gpu_running_var, gpu_saved_var, params);
+      CHECK(gpu_z.dtype() == DType::BF16);
+      CHECK(max_scaled_error(gpu_z, z) < kBf16Tolerance);
+      CHECK(max_scaled_error(gpu_saved_var, saved_var) < kTolerance);
+      CHECK(max_scaled_error(gpu_running_mean, running_mean) < kTolerance);
+      CHECK(max_scaled_error(gpu_running_var, running_var) < kTolerance);
+
+      Tensor z_eval = x.f64.clone();
+      iabn_forward_eval(z_eval, f64(p.w), f64(p.b), f64(p.running_mean), f64(p.running_var), params);
+      Tensor gpu_z_eval = x.device.clone();
+      iabn_forward_eval(gpu_z_eval, p.w.to(gpu()), p.b.to(gpu()), p.running_mean.to(gpu()), p.running_var.to(gpu()),
+                        params);
+      CHECK(max_scaled_error(gpu_z_eval, z_eval) < kBf16Tolerance);
+
+      // The step by step forward with statistics from elsewhere (synchronized iABN).
+      const Tensor other_mean = uniform({channels}, 21, 0.2, 0.8), other_var = uniform({channels}, 22, 0.4, 1.2);
+      Tensor normalized = x.f64.clone();
+      iabn_normalize_inplace(normalized, f64(p.w), f64(p.b), f64(other_mean), f64(other_var), params);
+      Tensor gpu_normalized = x.device.clone();
+      iabn_normalize_inplace(gpu_normalized, p.w.to(gpu()), p.b.to(gpu()), other_mean.to(gpu()), other_var.to(gpu()),
+                             params);
+      CHECK(max_scaled_error(gpu_normalized, normalized) < kBf16Tolerance);
+    }
+}
+
+TEST_CASE("cuda iabn backward on bfloat16 activations accumulates float32 dw, db") {
+  for (const Shape& shape : {Shape{1, 3, 5, 7}, Shape{2, 9, 11, 70}})
+    for (IabnActivation activation : {IabnActivation::LeakyRelu, IabnActivation::Identity})
+      for (IabnMode mode : {IabnMode::Train, IabnMode::Eval}) {
+        CAPTURE(shape_str(shape));
+        CAPTURE(name(activation));
+        CAPTURE(name(mode));
+        const IabnParams params = params_for(activation);
+        const Parameters p(shape[3]);
+        Tensor z32, saved_var;
+        cpu_forward_train(uniform(shape, 1, -1.0, 2.0), p, params, z32, saved_var);
+        const Tensor& var = mode == IabnMode::Train ? saved_var : p.running_var;
+        const Bf16Activation z(z32), dz(uniform(shape, 3, -1.0, 1.0));
+        const Tensor dw0 = uniform({shape[3]}, 31, -2.0, 2.0), db0 = uniform({shape[3]}, 32, -2.0, 2.0);
+        const Gradients expected = cpu_backward_bf16(z, dz, p, var, dw0, db0, mode, params);
+        const Gradients got = gpu_backward_bf16(z, dz, p, var, dw0, db0, mode, params);
+        CHECK(got.dx.dtype() == DType::BF16);
+        CHECK(max_scaled_error(got.dx, expected.dx) < kBf16Tolerance);
+        CHECK(max_scaled_error(got.dw, expected.dw) < kTolerance);
+        CHECK(max_scaled_error(got.db, expected.db) < kTolerance);
+      }
+}
+
+TEST_CASE("cuda iabn backward on bfloat16 activations may write dx over dz") {
+  const Shape shape = {2, 9, 11, 70};
+  for (IabnMode mode : {IabnMode::Train, IabnMode::Eval}) {
+    CAPTURE(name(mode));
+    const IabnParams params;
+    const Parameters p(shape[3]);
+    Tensor z32, saved_var;
+    cpu_forward_train(uniform(shape, 1, -1.0, 2.0), p, params, z32, saved_var);
+    const Tensor& var = mode == IabnMode::Train ? saved_var : p.running_var;
+    const Bf16Activation z(z32), dz(uniform(shape, 3, -1.0, 1.0));
+    const Tensor zeros = Tensor::zeros({shape[3]});
+    const Gradients separate = gpu_backward_bf16(z, dz, p, var, zeros, zeros, mode, params);
+
+    Tensor in_place = dz.device.clone(), dw = zeros.to(gpu()), db = zeros.to(gpu());
+    iabn_backward(z.device, in_place, p.w.to(gpu()), p.b.to(gpu()), var.to(gpu()), in_place, dw, db, mode, params);
+    CHECK(same_bits(in_place, separate.dx));
+    CHECK(same_bits(dw, separate.dw));
+    CHECK(same_bits(db, separate.db));
+  }
+}
+
+TEST_CASE("cuda iabn keeps parameters and statistics float32 beside bfloat16 activations") {
+  Tensor x = Tensor::zeros({1, 2, 2, 3}, DType::BF16, gpu());
+  const Tensor w = Tensor::zeros({3}, DType::F32, gpu()), b = Tensor::zeros({3}, DType::F32, gpu());
+  Tensor running_mean = Tensor::zeros({3}, DType::F32, gpu()), running_var = Tensor::zeros({3}, DType::F32, gpu());
+  Tensor saved_var = Tensor::zeros({3}, DType::F32, gpu());
+  CHECK_NOTHROW(iabn_forward_eval(x, w, b, running_mean, running_var, IabnParams{}));
+  for (DType wrong : {DType::BF16, DType::F64}) {
+    CAPTURE(dtype_name(wrong));
+    const Tensor w_wrong = Tensor::zeros({3}, wrong, gpu());
+    CHECK_THROWS_WITH_AS(iabn_forward_eval(x, w_wrong, b, running_mean, running_var, IabnParams{}),
+                         doctest::Contains("w must be float32 beside bfloat16 activations"), Error);
+    Tensor saved_wrong = Tensor::zeros({3}, wrong, gpu());
+    CHECK_THROWS_WITH_AS(iabn_forward_train(x, w, b, running_mean, running_var, saved_wrong, IabnParams{}),
+                         doctest::Contains("saved_var must be float32 beside bfloat16 activations"), Error);
+    Tensor mean_wrong = Tensor::zeros({3}, wrong, gpu()), var = Tensor::zeros({3}, DType::F32, gpu());
+    CHECK_THROWS_WITH_AS(iabn_batch_statistics(x, mean_wrong, var),
+                         doctest::Contains("mean must be float32 beside bfloat16 activations"), Error);
+    Tensor dx = Tensor::zeros({1, 2, 2, 3}, DType::BF16, gpu()), dw = Tensor::zeros({3}, wrong, gpu());
+    Tensor db = Tensor::zeros({3}, DType::F32, gpu());
+    CHECK_THROWS_WITH_AS(iabn_backward(x, x, w, b, saved_var, dx, dw, db, IabnMode::Train, IabnParams{}),
+                         doctest::Contains("dw must be float32 beside bfloat16 activations"), Error);
+  }
+  // The activations share one dtype: a float32 dx beside bfloat16 z and dz is refused.
+  Tensor dx32 = Tensor::zeros({1, 2, 2, 3}, DType::F32, gpu()), dw = Tensor::zeros({3}, DType::F32, gpu());
+  Tensor db = Tensor::zeros({3}, DType::F32, gpu());
+  CHECK_THROWS_WITH_AS(iabn_backward(x, x, w, b, saved_var, dx32, dw, db, IabnMode::Train, IabnParams{}),
+                       doctest::Contains("all tensors must share one dtype, dx is float32 and z is bfloat16"), Error);
+  // The running statistics update has no activation, so no bfloat16 kernel.
+  Tensor mean16 = Tensor::zeros({3}, DType::BF16, gpu()), var16 = Tensor::zeros({3}, DType::BF16, gpu());
+  CHECK_THROWS_WITH_AS(iabn_update_running_statistics(mean16, var16, mean16, var16, 4, IabnParams{}),
+                       doctest::Contains("iabn_update_running_statistics has no bfloat16 kernel"), Error);
+  // bfloat16 is CUDA-only storage.
+  Tensor cpu_x = Tensor::zeros({1, 2, 2, 3}).cast(DType::BF16);
+  CHECK_THROWS_WITH_AS(iabn_forward_eval(cpu_x, Tensor::zeros({3}), Tensor::zeros({3}), Tensor::zeros({3}),
+                                         Tensor::zeros({3}), IabnParams{}),
+                       doctest::Contains("bfloat16 tensors are CUDA-only storage"), Error);
 }

@@ -7,6 +7,13 @@
 // -prec-div=true) done in the oracle's order: the gathers visit output cells in ascending order,
 // which is the order in which the oracle's scatter adds them, and no multiply exists for nvcc to
 // fuse into an FMA. A mismatch is a kernel bug, not rounding.
+//
+// bfloat16 storage: inputs rounded to bfloat16 on the host. The kernels compute in float32 in the
+// same order and round once to bfloat16 on store, so their bytes must equal the float32 oracle's
+// result on the rounded inputs, rounded to bfloat16 on the host (a max is an input value: exact);
+// argmax must equal the oracle's on the rounded values (rounding makes ties common). Against the
+// float64 oracle on the same values the error is the bfloat16 store, at most 2^-8 relative (8
+// significant bits), plus the float32 sums' rounding (~1e-7 here): bound 2^-8 + 1e-5.
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -99,6 +106,66 @@ void check_adaptive_pool(const Tensor& x, std::int64_t out_height, std::int64_t 
   CHECK(identical(dx_again, dx));
 }
 
+constexpr double kBf16Tolerance = 0x1p-8 + 1e-5;
+
+// `host` rounded to bfloat16: on the GPU as bfloat16 (CUDA-only storage, so cast on the cpu and
+// moved at once), for the oracles as the same values in float32 and float64.
+struct Bf16Input {
+  Tensor device, f32, f64;
+  explicit Bf16Input(const Tensor& host)
+      : device(host.cast(DType::BF16).to(gpu())),
+        f32(host.cast(DType::BF16).cast(DType::F32)),
+        f64(host.cast(DType::BF16).cast(DType::F64)) {}
+};
+
+bool same_bytes(const Tensor& a, const Tensor& b) {
+  const Tensor x = on_cpu(a), y = on_cpu(b);
+  return x.dtype() == y.dtype() && x.same_shape(y) && std::memcmp(x.raw_data(), y.raw_data(), x.nbytes()) == 0;
+}
+
+void check_max_pool_bf16(const Tensor& host_x, const MaxPool2dParams& params) {
+  const Bf16Input x(host_x);
+  CAPTURE(x.device.describe("x"));
+  CAPTURE(params.kernel_size);
+  CAPTURE(params.stride);
+  const MaxPool2dOutput expected = max_pool2d_forward(x.f32, params);
+  Tensor y = nan_tensor(expected.y.shape(), DType::BF16);
+  Tensor argmax = gpu_indices(expected.y.shape(), -7);
+  max_pool2d_forward(x.device, y, argmax, params);
+  CHECK(same_bytes(y, expected.y.cast(DType::BF16)));
+  CHECK(on_cpu(argmax).to_vector<std::int32_t>() == expected.argmax.to_vector<std::int32_t>());
+
+  const Bf16Input dy(random_f32(expected.y.shape(), 13));
+  Tensor dx_f32 = Tensor::empty(host_x.shape()), dx_f64 = Tensor::empty(host_x.shape(), DType::F64);
+  max_pool2d_backward(dy.f32, expected.argmax, dx_f32, params);
+  max_pool2d_backward(dy.f64, expected.argmax, dx_f64, params);
+  Tensor dx = nan_tensor(host_x.shape(), DType::BF16);
+  max_pool2d_backward(dy.device, argmax, dx, params);
+  CHECK(same_bytes(dx, dx_f32.cast(DType::BF16)));
+  CHECK(max_scaled_error(dx, dx_f64) <= kBf16Tolerance);
+}
+
+void check_adaptive_pool_bf16(const Tensor& host_x, std::int64_t out_height, std::int64_t out_width) {
+  const Bf16Input x(host_x);
+  CAPTURE(x.device.describe("x"));
+  CAPTURE(out_height);
+  CAPTURE(out_width);
+  const Tensor expected = adaptive_avg_pool2d_forward(x.f64, out_height, out_width);
+  Tensor y = nan_tensor(expected.shape(), DType::BF16);
+  adaptive_avg_pool2d_forward(x.device, y);
+  CHECK(max_scaled_error(y, expected) <= kBf16Tolerance);
+  CHECK(same_bytes(y, adaptive_avg_pool2d_forward(x.f32, out_height, out_width).cast(DType::BF16)));
+
+  const Bf16Input dy(random_f32(expected.shape(), 14));
+  Tensor dx_f32 = Tensor::empty(host_x.shape()), dx_f64 = Tensor::empty(host_x.shape(), DType::F64);
+  adaptive_avg_pool2d_backward(dy.f32, dx_f32);
+  adaptive_avg_pool2d_backward(dy.f64, dx_f64);
+  Tensor dx = nan_tensor(host_x.shape(), DType::BF16);
+  adaptive_avg_pool2d_backward(dy.device, dx);
+  CHECK(max_scaled_error(dx, dx_f64) <= kBf16Tolerance);
+  CHECK(same_bytes(dx, dx_f32.cast(DType::BF16)));
+}
+
 }  // namespace
 
 TEST_CASE("cuda max pool 3x3/2 pad 1 matches the oracle on odd shapes, batch 1 and 3") {
@@ -159,6 +226,15 @@ TEST_CASE("cuda adaptive average pool from odd sizes, overlapping bins and outpu
   check_adaptive_pool(random_f32({3, 1, 1, 3}, 9), 3, 2);
 }
 
+TEST_CASE("cuda max pool and adaptive average pool of bfloat16 storage") {
+  check_max_pool_bf16(random_f32({3, 13, 11, 37}, 21), MaxPool2dParams{});
+  check_max_pool_bf16(random_f32({1, 9, 7, 3}, 22), MaxPool2dParams{3, 1, 1});
+  check_max_pool_bf16(tied_values({3, 8, 9, 5}, 23), MaxPool2dParams{});
+  const Tensor x = random_f32({1, 57, 57, 37}, 24);
+  for (std::int64_t size : {1, 2, 3, 6}) check_adaptive_pool_bf16(x, size, size);
+  check_adaptive_pool_bf16(random_f32({3, 7, 9, 70}, 25), 9, 11);
+}
+
 TEST_CASE("cuda pool rejects float64 with a clear message") {
   const Tensor x = Tensor::zeros({1, 5, 5, 3}, DType::F64, gpu());
   Tensor y = Tensor::zeros({1, 3, 3, 3}, DType::F64, gpu());
@@ -166,4 +242,9 @@ TEST_CASE("cuda pool rejects float64 with a clear message") {
   CHECK_THROWS_WITH_AS(max_pool2d_forward(x, y, argmax), doctest::Contains("float64 is CPU-only"), Error);
   Tensor pooled = Tensor::zeros({1, 2, 2, 3}, DType::F64, gpu());
   CHECK_THROWS_WITH_AS(adaptive_avg_pool2d_forward(x, pooled), doctest::Contains("float64 is CPU-only"), Error);
+  // bfloat16 beside the int32 argmax is fine; a float32 output beside a bfloat16 input is not.
+  const Tensor x_bf16 = Tensor::zeros({1, 5, 5, 3}, DType::BF16, gpu());
+  Tensor y_f32 = Tensor::zeros({1, 3, 3, 3}, DType::F32, gpu());
+  CHECK_THROWS_WITH_AS(max_pool2d_forward(x_bf16, y_f32, argmax),
+                       doctest::Contains("all tensors must share one dtype, y is float32 and x is bfloat16"), Error);
 }

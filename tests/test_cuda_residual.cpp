@@ -3,6 +3,15 @@
 // Tolerance: none. Both sides widen the float32 inputs to double, add (exactly), multiply by the
 // slope at most once, and round once to float32; nothing can be contracted into an FMA and GPU
 // double arithmetic rounds as the host's does. So every element must equal the CPU's bit for bit.
+//
+// bfloat16 storage: the inputs are rounded to bfloat16 on the host and the oracle runs in float64
+// on those very values. The kernel computes the float32 result above from them and rounds it once
+// to bfloat16 when storing: at most 2^-24 relative from the float32 rounding plus 2^-8 from the
+// store (bfloat16 has 8 significant bits, 7 stored: an ulp is 2^-7 of the leading power of two,
+// half of it 2^-8; torch.finfo(torch.bfloat16).eps = 2^-7), so max_scaled_error <= 2^-8 + 2^-23
+// (kBf16Tolerance). Gradients where out >= 0 pass dout through unchanged: those must be exact.
+// And since the float32 arithmetic is the oracle's, the bfloat16 result must be exactly the
+// float32 oracle's result on the rounded inputs, rounded to bfloat16 on the host.
 #include <doctest/doctest.h>
 
 #include <cstdint>
@@ -66,15 +75,29 @@ std::pair<Tensor, Tensor> inputs(const Shape& shape, std::uint64_t stream) {
 }
 
 Tensor cpu_forward(const Tensor& branch, const Tensor& shortcut, double slope) {
-  Tensor out = Tensor::empty(branch.shape());
+  Tensor out = Tensor::empty(branch.shape(), branch.dtype());
   residual_add_leaky_forward(branch, shortcut, out, slope);
   return out;
 }
 
 Tensor cpu_backward(const Tensor& out, const Tensor& dout, double slope) {
-  Tensor d = Tensor::empty(out.shape());
+  Tensor d = Tensor::empty(out.shape(), out.dtype());
   residual_add_leaky_backward(out, dout, d, slope);
   return d;
+}
+
+constexpr double kBf16Tolerance = 0x1p-8 + 0x1p-23;
+
+// bfloat16 tensors are CUDA-only storage: rounded on the cpu, then moved to the GPU at once.
+Tensor bf16_on_gpu(const Tensor& host) { return host.cast(DType::BF16).to(gpu()); }
+// The same bfloat16-rounded values in float64 (the oracle's inputs), or in float32.
+Tensor bf16_rounded_f64(const Tensor& host) { return host.cast(DType::BF16).cast(DType::F64); }
+Tensor bf16_rounded_f32(const Tensor& host) { return host.cast(DType::BF16).cast(DType::F32); }
+
+bool same_bf16_bits(const Tensor& gpu_result, const Tensor& expected_bf16) {
+  const Tensor a = on_cpu(gpu_result);
+  return a.dtype() == DType::BF16 && expected_bf16.dtype() == DType::BF16 && a.same_shape(expected_bf16) &&
+         std::memcmp(a.raw_data(), expected_bf16.raw_data(), a.nbytes()) == 0;
 }
 
 }  // namespace
@@ -156,6 +179,47 @@ TEST_CASE("cuda residual add leaky relu in place") {
     }
 }
 
+TEST_CASE("cuda residual add leaky relu on bfloat16 storage, in place too") {
+  const std::vector<Shape> shapes = {{1, 1, 1, 1}, {1, 3, 5, 7}, {2, 13, 17, 33}};
+  for (const Shape& shape : shapes)
+    for (double slope : {0.01, 0.2}) {
+      CAPTURE(shape_str(shape));
+      CAPTURE(slope);
+      const auto [branch, shortcut] = inputs(shape, 11);
+      const Tensor expected = cpu_forward(bf16_rounded_f64(branch), bf16_rounded_f64(shortcut), slope);
+      Tensor out = nan_tensor(shape, DType::BF16);
+      const Tensor branch_gpu = bf16_on_gpu(branch);
+      residual_add_leaky_forward(branch_gpu, bf16_on_gpu(shortcut), out, slope);
+      CHECK(out.dtype() == DType::BF16);
+      CHECK(max_scaled_error(out, expected) <= kBf16Tolerance);
+      CHECK(same_bf16_bits(out,
+                           cpu_forward(bf16_rounded_f32(branch), bf16_rounded_f32(shortcut), slope).cast(DType::BF16)));
+      Tensor in_place = bf16_on_gpu(branch);
+      residual_add_leaky_forward(in_place, bf16_on_gpu(shortcut), in_place, slope);
+      CHECK(max_scaled_error(in_place, out) == 0.0);
+
+      // Backward from a bfloat16 forward output: the oracle's gradient of the very same values.
+      const Tensor out_f32 = expected.cast(DType::F32), dout = uniform(shape, 13);
+      const Tensor expected_gradient = cpu_backward(bf16_rounded_f64(out_f32), bf16_rounded_f64(dout), slope);
+      Tensor d = nan_tensor(shape, DType::BF16);
+      const Tensor dout_gpu = bf16_on_gpu(dout);
+      residual_add_leaky_backward(bf16_on_gpu(out_f32), dout_gpu, d, slope);
+      CHECK(max_scaled_error(d, expected_gradient) <= kBf16Tolerance);
+      CHECK(
+          same_bf16_bits(d, cpu_backward(bf16_rounded_f32(out_f32), bf16_rounded_f32(dout), slope).cast(DType::BF16)));
+      const std::vector<double> got = on_cpu(d).cast(DType::F64).to_vector<double>();
+      const std::vector<double> z = bf16_rounded_f64(out_f32).to_vector<double>();
+      const std::vector<double> passed = bf16_rounded_f64(dout).to_vector<double>();
+      bool pass_through_exact = true;
+      for (std::size_t i = 0; i < got.size(); ++i)
+        if (z[i] >= 0) pass_through_exact = pass_through_exact && got[i] == passed[i];
+      CHECK(pass_through_exact);
+      Tensor gradient_in_place = dout_gpu.clone();
+      residual_add_leaky_backward(bf16_on_gpu(out_f32), gradient_in_place, gradient_in_place, slope);
+      CHECK(max_scaled_error(gradient_in_place, d) == 0.0);
+    }
+}
+
 TEST_CASE("cuda residual add leaky relu takes float32 only and empty tensors") {
   const Tensor branch = Tensor::zeros({1, 2, 2, 3}, DType::F64, gpu());
   Tensor out = Tensor::zeros({1, 2, 2, 3}, DType::F64, gpu());
@@ -167,4 +231,20 @@ TEST_CASE("cuda residual add leaky relu takes float32 only and empty tensors") {
   Tensor empty_out = Tensor::zeros({0, 2, 2, 3}, DType::F32, gpu());
   CHECK_NOTHROW(residual_add_leaky_forward(empty, empty, empty_out));
   CHECK_NOTHROW(residual_add_leaky_backward(empty, empty, empty_out));
+  const Tensor empty_bf16 = Tensor::zeros({0, 2, 2, 3}, DType::BF16, gpu());
+  Tensor empty_bf16_out = Tensor::zeros({0, 2, 2, 3}, DType::BF16, gpu());
+  CHECK_NOTHROW(residual_add_leaky_forward(empty_bf16, empty_bf16, empty_bf16_out));
+}
+
+TEST_CASE("cuda residual add leaky relu takes bfloat16 storage only on CUDA and not beside float32") {
+  const Tensor branch = Tensor::zeros({1, 2, 2, 3}, DType::BF16, gpu());
+  const Tensor shortcut = Tensor::zeros({1, 2, 2, 3}, DType::F32, gpu());
+  Tensor out = Tensor::zeros({1, 2, 2, 3}, DType::BF16, gpu());
+  CHECK_THROWS_WITH_AS(
+      residual_add_leaky_forward(branch, shortcut, out),
+      doctest::Contains("all tensors must share one dtype, shortcut is float32 and branch is bfloat16"), Error);
+  const Tensor cpu_branch = Tensor::zeros({1, 2, 2, 3}).cast(DType::BF16);
+  Tensor cpu_out = Tensor::zeros({1, 2, 2, 3}).cast(DType::BF16);
+  CHECK_THROWS_WITH_AS(residual_add_leaky_forward(cpu_branch, cpu_branch, cpu_out),
+                       doctest::Contains("bfloat16 tensors are CUDA-only storage"), Error);
 }

@@ -10,6 +10,14 @@
 // forward value moves by at most |x1 - x0| * 2^-18 < 1e-5; a gradient sums up to ~(2 out/in)^2
 // such terms (about 100 for 6 -> 57), a few 1e-5 at worst. The native bounds are 2e-5 (forward)
 // and 1e-4 (backward) in max_scaled_error.
+//
+// bfloat16 storage: inputs rounded to bfloat16 on the host, the oracle run in float64 on the same
+// rounded values. The kernels compute in float32 as above and round once to bfloat16 on store,
+// which adds at most 2^-8 relative (8 significant bits; max_scaled_error divides by
+// max(1, |value|), so at most 2^-8 for any size). Bounds: 2^-8 + the native float32 bound above
+// (which also covers the float32 oracle's own rounding against float64, ~1e-6 here). On the
+// emulator the float32 arithmetic is the float32 oracle's, so the bytes must equal that oracle's
+// result rounded to bfloat16 on the host.
 #include <doctest/doctest.h>
 
 #include <cstring>
@@ -38,6 +46,42 @@ Tensor random_f32(const Shape& shape, std::uint64_t stream) {
 bool identical(const Tensor& a, const Tensor& b) {
   const Tensor x = on_cpu(a), y = on_cpu(b);
   return x.same_shape(y) && std::memcmp(x.data<float>(), y.data<float>(), std::size_t(x.numel()) * sizeof(float)) == 0;
+}
+
+// Inputs rounded to bfloat16: on the GPU as bfloat16 (CUDA-only storage, so cast on the cpu and
+// moved at once), for the oracles as the same values in float64 and float32.
+struct Bf16Input {
+  Tensor device, f64, f32;
+  explicit Bf16Input(const Tensor& host)
+      : device(host.cast(DType::BF16).to(gpu())),
+        f64(host.cast(DType::BF16).cast(DType::F64)),
+        f32(host.cast(DType::BF16).cast(DType::F32)) {}
+};
+
+bool same_bytes(const Tensor& a, const Tensor& b) {
+  const Tensor x = on_cpu(a), y = on_cpu(b);
+  return x.dtype() == y.dtype() && x.same_shape(y) && std::memcmp(x.raw_data(), y.raw_data(), x.nbytes()) == 0;
+}
+
+void check_resize_bf16(const Shape& in_shape, std::int64_t out_height, std::int64_t out_width) {
+  const Bf16Input x(random_f32(in_shape, 21));
+  CAPTURE(x.device.describe("x"));
+  CAPTURE(out_height);
+  CAPTURE(out_width);
+  const Tensor expected = resize_bilinear_forward(x.f64, out_height, out_width);
+  Tensor y = nan_tensor(expected.shape(), DType::BF16);
+  resize_bilinear_forward(x.device, y);
+  CHECK(max_scaled_error(y, expected) <= 0x1p-8 + 2e-5);
+  if (kEmulated) CHECK(same_bytes(y, resize_bilinear_forward(x.f32, out_height, out_width).cast(DType::BF16)));
+
+  const Bf16Input dy(random_f32(expected.shape(), 22));
+  Tensor dx_expected = Tensor::empty(in_shape, DType::F64), dx_f32 = Tensor::empty(in_shape);
+  resize_bilinear_backward(dy.f64, dx_expected);
+  resize_bilinear_backward(dy.f32, dx_f32);
+  Tensor dx = nan_tensor(in_shape, DType::BF16);
+  resize_bilinear_backward(dy.device, dx);
+  CHECK(max_scaled_error(dx, dx_expected) <= 0x1p-8 + 1e-4);
+  if (kEmulated) CHECK(same_bytes(dx, dx_f32.cast(DType::BF16)));
 }
 
 void check_resize(const Shape& in_shape, std::int64_t out_height, std::int64_t out_width) {
@@ -124,6 +168,20 @@ TEST_CASE("cuda bilinear resize propagates infinities and NaN exactly as the ora
   }
 }
 #endif
+
+TEST_CASE("cuda bilinear resize of bfloat16 storage: up, down, and the same size") {
+  check_resize_bf16({1, 6, 6, 37}, 57, 57);
+  check_resize_bf16({3, 5, 7, 3}, 9, 9);
+  check_resize_bf16({3, 13, 11, 37}, 6, 5);
+  check_resize_bf16({3, 1, 4, 5}, 6, 9);
+  // Equal sizes copy the bfloat16 patterns.
+  const Bf16Input x(random_f32({3, 5, 7, 37}, 23));
+  Tensor y = nan_tensor(x.device.shape(), DType::BF16), dx = nan_tensor(x.device.shape(), DType::BF16);
+  resize_bilinear_forward(x.device, y);
+  resize_bilinear_backward(x.device, dx);
+  CHECK(same_bytes(y, x.device));
+  CHECK(same_bytes(dx, x.device));
+}
 
 TEST_CASE("cuda resize rejects float64 with a clear message") {
   const Tensor x = Tensor::zeros({1, 5, 5, 3}, DType::F64, gpu());

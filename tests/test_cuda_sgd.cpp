@@ -187,6 +187,14 @@ TEST_CASE("cuda sgd takes float32 only and one device") {
   std::vector<Tensor> params = {param}, grads = {grad}, buffers = {buffer};
   CHECK_THROWS_WITH_AS(sgd_nesterov_step_all(params, grads, buffers, {0.1, 0.9, 0.0}),
                        doctest::Contains("float64 is CPU-only; CUDA kernels take float32"), Error);
+  // Parameters are float32 masters: the optimizer has no bfloat16 kernel.
+  Tensor param16 = Tensor::zeros({5}, DType::BF16, gpu()), buffer16 = Tensor::zeros({5}, DType::BF16, gpu());
+  const Tensor grad16 = Tensor::zeros({5}, DType::BF16, gpu());
+  CHECK_THROWS_WITH_AS(sgd_nesterov_step(param16, grad16, buffer16, {0.1, 0.9, 0.0}),
+                       doctest::Contains("sgd_nesterov_step has no bfloat16 kernel"), Error);
+  std::vector<Tensor> params16 = {param16}, grads16 = {grad16}, buffers16 = {buffer16};
+  CHECK_THROWS_WITH_AS(sgd_nesterov_step_all(params16, grads16, buffers16, {0.1, 0.9, 0.0}),
+                       doctest::Contains("sgd_nesterov_step_all[0] has no bfloat16 kernel"), Error);
 
   std::vector<Tensor> mixed_params = {Tensor::zeros({5}, DType::F32, gpu()), Tensor::zeros({5})};
   const std::vector<Tensor> mixed_grads = {Tensor::zeros({5}, DType::F32, gpu()), Tensor::zeros({5})};

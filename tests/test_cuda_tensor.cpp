@@ -45,3 +45,11 @@ TEST_CASE("cuda random fills draw the cpu's numbers") {
   // absolute for |z| < 6 (on the emulator the functions are glibc's own).
   CHECK(max_scaled_error(gpu_normal, cpu_normal) < 1e-5);
 }
+
+TEST_CASE("cuda random fills have no bfloat16 kernel and say so") {
+  Tensor values = Tensor::zeros({7}, DType::BF16, gpu());
+  CHECK_THROWS_WITH_AS(fill_uniform(values, 42, 7, 0.0, 1.0), doctest::Contains("fill_uniform has no bfloat16 kernel"),
+                       Error);
+  CHECK_THROWS_WITH_AS(fill_normal(values, 42, 7, 0.0, 1.0), doctest::Contains("fill_normal has no bfloat16 kernel"),
+                       Error);
+}

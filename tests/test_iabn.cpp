@@ -396,6 +396,14 @@ TEST_CASE("iabn rejects bad arguments with the op name and shapes") {
   Tensor labels = Tensor::zeros({2, 5, 7, 3}, DType::U8);
   CHECK_THROWS_WITH_AS(iabn_forward_eval(labels, w, b, running_mean, running_var, IabnParams{}),
                        doctest::Contains("x must be float32 or float64"), Error);
+  // Parameters and statistics share the activations' dtype on the cpu (float32 beside bfloat16
+  // only on CUDA), and bfloat16 is CUDA-only storage.
+  Tensor x64 = Tensor::zeros({2, 5, 7, 3}, DType::F64);
+  CHECK_THROWS_WITH_AS(iabn_forward_eval(x64, w, b, running_mean, running_var, IabnParams{}),
+                       doctest::Contains("all tensors must share one dtype, w is float32 and x is float64"), Error);
+  Tensor x16 = x.cast(DType::BF16);
+  CHECK_THROWS_WITH_AS(iabn_forward_eval(x16, w, b, running_mean, running_var, IabnParams{}),
+                       doctest::Contains("x is bfloat16 on the cpu: bfloat16 tensors are CUDA-only storage"), Error);
 
   IabnParams bad_eps;
   bad_eps.eps = 0;

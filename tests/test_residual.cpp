@@ -90,6 +90,11 @@ TEST_CASE("residual add leaky relu rejects bad arguments with the op name and sh
   const Tensor labels = Tensor::zeros(kShape, DType::U8);
   CHECK_THROWS_WITH_AS(residual_add_leaky_forward(labels, branch, out),
                        doctest::Contains("branch must be float32 or float64"), Error);
+  const Tensor branch16 = branch.cast(DType::BF16);
+  Tensor out16 = out.cast(DType::BF16);
+  CHECK_THROWS_WITH_AS(residual_add_leaky_forward(branch16, branch16, out16),
+                       doctest::Contains("branch is bfloat16 on the cpu: bfloat16 tensors are CUDA-only storage"),
+                       Error);
   for (double slope : {0.0, -0.01}) {
     CAPTURE(slope);
     CHECK_THROWS_WITH_AS(residual_add_leaky_forward(branch, branch, out, slope),

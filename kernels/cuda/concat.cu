@@ -1,9 +1,11 @@
-// Channel concatenation and split of NHWC float32 tensors. The parts travel to the kernel in a
-// small struct passed by value (kernel parameter memory, no device-side table to allocate or
-// copy); more than kMaxParts parts are handled by several launches, each writing its own channel
-// range of the whole.
+// Channel concatenation and split of NHWC tensors of float32 or bfloat16 storage (T = float or
+// pans::bf16: a copy, so a bfloat16 element moves as its 16-bit pattern, unchanged). The parts
+// travel to the kernel in a small struct passed by value (kernel parameter memory, no device-side
+// table to allocate or copy); more than kMaxParts parts are handled by several launches, each
+// writing its own channel range of the whole.
 #include "kernels/cuda/concat.h"
 #include "kernels/cuda/launch.h"
+#include "tensor/dtype.h"
 
 namespace pans::cuda {
 namespace {
@@ -38,9 +40,10 @@ __device__ __forceinline__ int part_of(const ChannelParts<Pointer>& parts, std::
 
 // whole[p, first + c] = part[p, c - begin] for the chunk's channels c.
 // Mapping: one thread per (pixel, chunk channel), channel fastest, grid-stride: consecutive
-// threads write consecutive floats of the whole and read consecutive floats of one part.
-// Bound: bandwidth, 8 B per element.
-__global__ void concat_channels_part_lookup(std::int64_t pixels, ChannelParts<const float*> parts, float* whole) {
+// threads write consecutive elements of the whole and read consecutive elements of one part.
+// Bound: bandwidth, 2 * sizeof(T) bytes per element: 8 B for float32, 4 B for bfloat16.
+template <class T>
+__global__ void concat_channels_part_lookup(std::int64_t pixels, ChannelParts<const T*> parts, T* whole) {
   const std::int64_t width = parts.channel_end[parts.count - 1];
   const std::int64_t count = pixels * width;
   for (std::int64_t i = blockIdx.x * std::int64_t(blockDim.x) + threadIdx.x; i < count;
@@ -52,8 +55,10 @@ __global__ void concat_channels_part_lookup(std::int64_t pixels, ChannelParts<co
   }
 }
 
-// part[p, c - begin] = whole[p, first + c]; the mirror of concat_channels_part_lookup.
-__global__ void split_channels_part_lookup(std::int64_t pixels, const float* whole, ChannelParts<float*> parts) {
+// part[p, c - begin] = whole[p, first + c]; the mirror of concat_channels_part_lookup (mapping and
+// bytes per element alike).
+template <class T>
+__global__ void split_channels_part_lookup(std::int64_t pixels, const T* whole, ChannelParts<T*> parts) {
   const std::int64_t width = parts.channel_end[parts.count - 1];
   const std::int64_t count = pixels * width;
   for (std::int64_t i = blockIdx.x * std::int64_t(blockDim.x) + threadIdx.x; i < count;
@@ -90,22 +95,33 @@ void for_each_chunk(const std::vector<std::int64_t>& channels, const std::vector
 
 }  // namespace
 
-void concat_channels(std::int64_t pixels, const std::vector<std::int64_t>& channels,
-                     const std::vector<const float*>& parts, float* whole) {
+template <class T>
+void concat_channels(std::int64_t pixels, const std::vector<std::int64_t>& channels, const std::vector<const T*>& parts,
+                     T* whole) {
   if (pixels == 0) return;
-  for_each_chunk(channels, parts, [&](const ChannelParts<const float*>& chunk, std::int64_t width) {
-    launch("concat_channels_part_lookup", concat_channels_part_lookup, grid_for(pixels * width, kThreads), kThreads, 0,
-           cudaStreamLegacy, pixels, chunk, whole);
+  for_each_chunk(channels, parts, [&](const ChannelParts<const T*>& chunk, std::int64_t width) {
+    launch("concat_channels_part_lookup", concat_channels_part_lookup<T>, grid_for(pixels * width, kThreads), kThreads,
+           0, cudaStreamLegacy, pixels, chunk, whole);
   });
 }
 
-void split_channels(std::int64_t pixels, const std::vector<std::int64_t>& channels, const float* whole,
-                    const std::vector<float*>& parts) {
+template <class T>
+void split_channels(std::int64_t pixels, const std::vector<std::int64_t>& channels, const T* whole,
+                    const std::vector<T*>& parts) {
   if (pixels == 0) return;
-  for_each_chunk(channels, parts, [&](const ChannelParts<float*>& chunk, std::int64_t width) {
-    launch("split_channels_part_lookup", split_channels_part_lookup, grid_for(pixels * width, kThreads), kThreads, 0,
+  for_each_chunk(channels, parts, [&](const ChannelParts<T*>& chunk, std::int64_t width) {
+    launch("split_channels_part_lookup", split_channels_part_lookup<T>, grid_for(pixels * width, kThreads), kThreads, 0,
            cudaStreamLegacy, pixels, whole, chunk);
   });
 }
+
+template void concat_channels<float>(std::int64_t, const std::vector<std::int64_t>&, const std::vector<const float*>&,
+                                     float*);
+template void concat_channels<bf16>(std::int64_t, const std::vector<std::int64_t>&, const std::vector<const bf16*>&,
+                                    bf16*);
+template void split_channels<float>(std::int64_t, const std::vector<std::int64_t>&, const float*,
+                                    const std::vector<float*>&);
+template void split_channels<bf16>(std::int64_t, const std::vector<std::int64_t>&, const bf16*,
+                                   const std::vector<bf16*>&);
 
 }  // namespace pans::cuda

@@ -3,9 +3,12 @@
 //
 // The mask is a pure function of (seed, stream, n*C + c) compared with p in double, exactly as the
 // CPU oracle (kernels/cpu/dropout.cpp) compares it, so the CUDA mask equals the CPU's bit for bit
-// whatever the grid. The apply kernel does one float multiply per element, as the oracle does.
+// whatever the grid. The apply kernel does one float multiply per element, as the oracle does; on
+// bfloat16 activations (mixed precision, the mask stays float32) it loads into float, multiplies,
+// and rounds the product once to bfloat16.
 #include "kernels/cuda/dropout.h"
 #include "kernels/cuda/launch.h"
+#include "kernels/shared/float_storage.h"
 #include "tensor/philox.h"
 
 namespace pans::cuda {
@@ -29,15 +32,16 @@ __global__ void dropout2d_mask_philox_grid_stride(float* mask, std::int64_t coun
 // Mapping: 1-D grid-stride loop, one element per thread per iteration; n and c come from i by one
 // division and one remainder in Index arithmetic. Neighbouring threads read neighbouring channels
 // of the mask, which stays in L1/L2 (N*C floats).
-// Shared memory: none. Bound: bandwidth, 8 bytes per element (load, store) and one multiply.
+// Shared memory: none. Bound: bandwidth, 2 * sizeof(T) bytes per element (load, store: 8 B for
+// float32, 4 B for bfloat16) and one multiply.
 // Preconditions: count + the grid's threads fits Index (see Dropout2dIndex); out may equal in (each thread reads its
 // element before writing it).
-template <class Index>
-__global__ void dropout2d_apply_channel_mask_grid_stride(const float* in, const float* mask, float* out, Index count,
+template <class T, class Index>
+__global__ void dropout2d_apply_channel_mask_grid_stride(const T* in, const float* mask, T* out, Index count,
                                                          Index image_elements, Index channels) {
   const Index stride = Index(gridDim.x) * Index(blockDim.x);
   for (Index i = Index(blockIdx.x) * Index(blockDim.x) + Index(threadIdx.x); i < count; i += stride)
-    out[i] = in[i] * mask[i / image_elements * channels + i % channels];
+    store_from_float(out + i, load_as_float(in + i) * mask[i / image_elements * channels + i % channels]);
 }
 
 }  // namespace
@@ -49,20 +53,26 @@ void dropout2d_mask(std::int64_t count, double p, std::uint64_t seed, std::uint6
          cudaStreamLegacy, mask, count, p, keep_scale, seed, stream);
 }
 
-void dropout2d_apply(std::int64_t batch, std::int64_t pixels, std::int64_t channels, const float* in, const float* mask,
-                     float* out, Dropout2dIndex index) {
+template <class T>
+void dropout2d_apply(std::int64_t batch, std::int64_t pixels, std::int64_t channels, const T* in, const float* mask,
+                     T* out, Dropout2dIndex index) {
   const std::int64_t count = batch * pixels * channels;
   if (count == 0) return;
   const unsigned int blocks = grid_for(count, kThreads);
   if (index == Dropout2dIndex::Bits32) {
     PANS_CHECK(count <= std::int64_t(INT32_MAX), "dropout2d_apply: ", count, " elements need 64-bit indices");
-    launch("dropout2d_apply_channel_mask_grid_stride<uint32>", dropout2d_apply_channel_mask_grid_stride<std::uint32_t>,
-           blocks, kThreads, 0, cudaStreamLegacy, in, mask, out, std::uint32_t(count), std::uint32_t(pixels * channels),
-           std::uint32_t(channels));
+    launch("dropout2d_apply_channel_mask_grid_stride<uint32>",
+           dropout2d_apply_channel_mask_grid_stride<T, std::uint32_t>, blocks, kThreads, 0, cudaStreamLegacy, in, mask,
+           out, std::uint32_t(count), std::uint32_t(pixels * channels), std::uint32_t(channels));
   } else {
-    launch("dropout2d_apply_channel_mask_grid_stride<int64>", dropout2d_apply_channel_mask_grid_stride<std::int64_t>,
+    launch("dropout2d_apply_channel_mask_grid_stride<int64>", dropout2d_apply_channel_mask_grid_stride<T, std::int64_t>,
            blocks, kThreads, 0, cudaStreamLegacy, in, mask, out, count, pixels * channels, channels);
   }
 }
+
+template void dropout2d_apply<float>(std::int64_t, std::int64_t, std::int64_t, const float*, const float*, float*,
+                                     Dropout2dIndex);
+template void dropout2d_apply<bf16>(std::int64_t, std::int64_t, std::int64_t, const bf16*, const float*, bf16*,
+                                    Dropout2dIndex);
 
 }  // namespace pans::cuda

@@ -1,6 +1,6 @@
 // CUDA launchers behind kernels/dropout.h (declared in every build, defined only with CUDA).
-// Pointers are float32 device arrays; activations are {batch, pixels, channels}, the mask
-// {batch, channels}.
+// Pointers are device arrays; activations are {batch, pixels, channels} of the storage type T =
+// float or pans::bf16, the mask {batch, channels} is float32 in both cases.
 #pragma once
 
 #include <cstdint>
@@ -18,8 +18,10 @@ inline Dropout2dIndex narrowest_dropout2d_index(std::int64_t count) {
   return count <= std::int64_t(INT32_MAX) ? Dropout2dIndex::Bits32 : Dropout2dIndex::Bits64;
 }
 
-// out = in * mask[n, c] per element; out may be in. `index` must hold batch*pixels*channels.
-void dropout2d_apply(std::int64_t batch, std::int64_t pixels, std::int64_t channels, const float* in, const float* mask,
-                     float* out, Dropout2dIndex index);
+// out = in * mask[n, c] per element, in float, rounded once to T; out may be in. `index` must hold
+// batch*pixels*channels.
+template <class T>
+void dropout2d_apply(std::int64_t batch, std::int64_t pixels, std::int64_t channels, const T* in, const float* mask,
+                     T* out, Dropout2dIndex index);
 
 }  // namespace pans::cuda

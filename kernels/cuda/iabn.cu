@@ -1,4 +1,9 @@
-// InPlace-ABN on the GPU, float32 (the math is in kernels/iabn.h; the oracle is kernels/cpu/iabn.cpp).
+// InPlace-ABN on the GPU (the math is in kernels/iabn.h; the oracle is kernels/cpu/iabn.cpp). The
+// activation-sized arrays (x, z, dz, dx) have the storage type T = float or pans::bf16; everything
+// per channel (w, b, statistics, the gradient sums, dw, db, the reduction partials) is float32,
+// and all arithmetic is float32: a bfloat16 element is widened on load (load_as_float) and the
+// result rounded once, to nearest even, on store (store_from_float). The float instantiation is
+// the float32 kernel unchanged; bfloat16 halves the activation bytes each kernel moves.
 //
 // One thread mapping serves every kernel over the activation: the {N,H,W,C} tensor is `rows` =
 // N*H*W rows of C channels; a block is 32 x 8 threads, threadIdx.x takes 32 consecutive channels
@@ -22,8 +27,10 @@
 
 #include "kernels/cuda/iabn.h"
 #include "kernels/cuda/launch.h"
+#include "kernels/shared/float_storage.h"
 #include "kernels/shared/leaky_relu.h"
 #include "kernels/shared/welford.h"
+#include "tensor/dtype.h"
 
 namespace pans::cuda {
 namespace {
@@ -68,11 +75,14 @@ __device__ __forceinline__ std::int64_t row_stride() { return std::int64_t(gridD
 // Mapping: the activation mapping above; each thread runs Welford over its strided rows of one
 // channel, then the 8 row-threads of each channel merge by Chan's formula in a fixed tree.
 // Shared: 3 x 8 x 32 floats (count, mean, M2 per thread), 3 KiB, static.
-// Bound: bandwidth, 4 bytes read per element against ~6 flops and one division: at 3.35 TB/s an
-// H100 streams ~840 G elements/s, and 132 SMs x 128 lanes x 1.7 GHz leave ~30 instructions per
-// element, enough for the division's ~10 (not measured on a GPU yet).
+// Bound: bandwidth, sizeof(T) bytes read per element (4 float32, 2 bfloat16) against ~6 flops
+// and one division: at 3.35 TB/s an H100 streams ~840 G float32 elements/s, and 132 SMs x 128
+// lanes x 1.7 GHz leave ~30 instructions per element, enough for the division's ~10; bfloat16
+// doubles the element rate and halves that budget, ~15, closer to compute-bound (neither
+// measured on a GPU yet).
 // Preconditions: blockDim = (32, 8); partials hold 3 * gridDim.y * channels floats.
-__global__ void iabn_statistics_welford_partials(const float* x, std::int64_t rows, std::int64_t channels,
+template <class T>
+__global__ void iabn_statistics_welford_partials(const T* x, std::int64_t rows, std::int64_t channels,
                                                  float* partials) {
   __shared__ float shared_count[kRowLanes][kChannelLanes];
   __shared__ float shared_mean[kRowLanes][kChannelLanes];
@@ -80,7 +90,8 @@ __global__ void iabn_statistics_welford_partials(const float* x, std::int64_t ro
   const std::int64_t c = thread_channel();
   WelfordState<float> state = {0.0f, 0.0f, 0.0f};
   if (c < channels)
-    for (std::int64_t row = first_row(); row < rows; row += row_stride()) welford_add(state, x[row * channels + c]);
+    for (std::int64_t row = first_row(); row < rows; row += row_stride())
+      welford_add(state, load_as_float(x + row * channels + c));
   const unsigned lane = threadIdx.x, row_lane = threadIdx.y;
   shared_count[row_lane][lane] = state.count;
   shared_mean[row_lane][lane] = state.mean;
@@ -129,18 +140,20 @@ __global__ void iabn_statistics_merge_partials(const float* partials, std::int64
 
 // x <- leaky_relu((|w| + eps)(x - mean)/sqrt(var + eps) + b) in place.
 // Mapping: the activation mapping; the thread's channel constants are computed once.
-// Shared: none. Bound: bandwidth, 8 bytes per element (read + write) against 3 flops.
+// Shared: none. Bound: bandwidth, 2 * sizeof(T) bytes per element (read + write: 8 B float32,
+// 4 B bfloat16) against 3 flops.
 // scale * (x - mean) + b rather than x * scale + shift: the folded shift would cancel against
 // x * scale when |mean| >> std and lose the low bits of y. Preconditions: blockDim = (32, 8).
-__global__ void iabn_normalize_affine_activation_inplace(float* x, std::int64_t rows, std::int64_t channels,
-                                                         const float* w, const float* b, const float* mean,
-                                                         const float* var, float negative_slope, float eps) {
+template <class T>
+__global__ void iabn_normalize_affine_activation_inplace(T* x, std::int64_t rows, std::int64_t channels, const float* w,
+                                                         const float* b, const float* mean, const float* var,
+                                                         float negative_slope, float eps) {
   const std::int64_t c = thread_channel();
   if (c < channels) {
     const float scale = (fabsf(w[c]) + eps) / sqrtf(var[c] + eps), shift = b[c], center = mean[c];
     for (std::int64_t row = first_row(); row < rows; row += row_stride()) {
-      float& value = x[row * channels + c];
-      value = leaky_relu(scale * (value - center) + shift, negative_slope);
+      T* const value = x + row * channels + c;
+      store_from_float(value, leaky_relu(scale * (load_as_float(value) - center) + shift, negative_slope));
     }
   }
 }
@@ -164,9 +177,11 @@ __global__ void iabn_running_statistics_momentum(std::int64_t channels, float* r
 // xhat = (y - b)/(|w| + eps) recomputed from z and dz.
 // Mapping: the activation mapping; each thread sums its strided rows of one channel, then the 8
 // row-threads of a channel add in a fixed tree. Shared: 2 x 8 x 32 floats, 2 KiB, static.
-// Bound: bandwidth, 8 bytes read per element against ~8 flops (one division when z < 0).
+// Bound: bandwidth, 2 * sizeof(T) bytes read per element (8 B float32, 4 B bfloat16) against ~8
+// flops (one division when z < 0). The sums are float32 for either storage.
 // Preconditions: blockDim = (32, 8); partials hold 2 * gridDim.y * channels floats.
-__global__ void iabn_backward_channel_sums_partials(const float* z, const float* dz, const float* w, const float* b,
+template <class T>
+__global__ void iabn_backward_channel_sums_partials(const T* z, const T* dz, const float* w, const float* b,
                                                     std::int64_t rows, std::int64_t channels, float negative_slope,
                                                     float eps, float* partials) {
   __shared__ float shared_dy[kRowLanes][kChannelLanes];
@@ -177,8 +192,8 @@ __global__ void iabn_backward_channel_sums_partials(const float* z, const float*
     const float inverse_gamma = 1.0f / (fabsf(w[c]) + eps), shift = b[c];
     for (std::int64_t row = first_row(); row < rows; row += row_stride()) {
       const std::int64_t i = row * channels + c;
-      const float output = z[i];
-      const float dy = leaky_relu_gradient_from_output(output, dz[i], negative_slope);
+      const float output = load_as_float(z + i);
+      const float dy = leaky_relu_gradient_from_output(output, load_as_float(dz + i), negative_slope);
       const float xhat = (leaky_relu_input_from_output(output, negative_slope) - shift) * inverse_gamma;
       sum_dy += dy;
       sum_xhat_dy += xhat * dy;
@@ -225,13 +240,15 @@ __global__ void iabn_backward_merge_partials_accumulate_parameters(const float* 
 
 // dx = (|w| + eps)/sqrt(var + eps) (dy - sum_dy/count - xhat sum_xhat_dy/count), y, dy and xhat
 // recomputed from z and dz as in the sums pass.
-// Mapping: the activation mapping. Shared: none. Bound: bandwidth, 12 bytes per element (z, dz
-// read, dx written) against ~10 flops. dx may alias dz: element i is read, then written, by one
-// thread, and no other thread touches it. Preconditions: blockDim = (32, 8).
-__global__ void iabn_backward_input_train_elementwise(const float* z, const float* dz, const float* w, const float* b,
+// Mapping: the activation mapping. Shared: none. Bound: bandwidth, 3 * sizeof(T) bytes per
+// element (z, dz read, dx written: 12 B float32, 6 B bfloat16) against ~10 flops. dx may alias
+// dz: element i is read, then written, by one thread, and no other thread touches it.
+// Preconditions: blockDim = (32, 8).
+template <class T>
+__global__ void iabn_backward_input_train_elementwise(const T* z, const T* dz, const float* w, const float* b,
                                                       const float* var, const float* sum_dy, const float* sum_xhat_dy,
                                                       float count, std::int64_t rows, std::int64_t channels,
-                                                      float negative_slope, float eps, float* dx) {
+                                                      float negative_slope, float eps, T* dx) {
   const std::int64_t c = thread_channel();
   if (c < channels) {
     const float gamma = fabsf(w[c]) + eps, inverse_gamma = 1.0f / gamma, shift = b[c];
@@ -239,25 +256,28 @@ __global__ void iabn_backward_input_train_elementwise(const float* z, const floa
     const float mean_dy = sum_dy[c] / count, mean_xhat_dy = sum_xhat_dy[c] / count;
     for (std::int64_t row = first_row(); row < rows; row += row_stride()) {
       const std::int64_t i = row * channels + c;
-      const float output = z[i];
-      const float dy = leaky_relu_gradient_from_output(output, dz[i], negative_slope);
+      const float output = load_as_float(z + i);
+      const float dy = leaky_relu_gradient_from_output(output, load_as_float(dz + i), negative_slope);
       const float xhat = (leaky_relu_input_from_output(output, negative_slope) - shift) * inverse_gamma;
-      dx[i] = scale * (dy - mean_dy - xhat * mean_xhat_dy);
+      store_from_float(dx + i, scale * (dy - mean_dy - xhat * mean_xhat_dy));
     }
   }
 }
 
 // dx = (|w| + eps)/sqrt(running_var + eps) dy. Mapping, aliasing and preconditions as in the
-// training pass. Bound: bandwidth, 12 bytes per element against 2 flops.
-__global__ void iabn_backward_input_eval_elementwise(const float* z, const float* dz, const float* w,
-                                                     const float* running_var, std::int64_t rows, std::int64_t channels,
-                                                     float negative_slope, float eps, float* dx) {
+// training pass. Bound: bandwidth, 3 * sizeof(T) bytes per element (12 B float32, 6 B bfloat16)
+// against 2 flops.
+template <class T>
+__global__ void iabn_backward_input_eval_elementwise(const T* z, const T* dz, const float* w, const float* running_var,
+                                                     std::int64_t rows, std::int64_t channels, float negative_slope,
+                                                     float eps, T* dx) {
   const std::int64_t c = thread_channel();
   if (c < channels) {
     const float scale = (fabsf(w[c]) + eps) / sqrtf(running_var[c] + eps);
     for (std::int64_t row = first_row(); row < rows; row += row_stride()) {
       const std::int64_t i = row * channels + c;
-      dx[i] = scale * leaky_relu_gradient_from_output(z[i], dz[i], negative_slope);
+      store_from_float(
+          dx + i, scale * leaky_relu_gradient_from_output(load_as_float(z + i), load_as_float(dz + i), negative_slope));
     }
   }
 }
@@ -268,19 +288,21 @@ std::int64_t iabn_reduction_scratch_floats(std::int64_t rows, std::int64_t chann
   return 3 * std::int64_t(reduction_row_chunks(rows, channels)) * channels;  // the statistics' 3 planes
 }
 
-void iabn_batch_statistics(const float* x, std::int64_t rows, std::int64_t channels, float* scratch, float* mean,
+template <class T>
+void iabn_batch_statistics(const T* x, std::int64_t rows, std::int64_t channels, float* scratch, float* mean,
                            float* var) {
   const unsigned chunks = reduction_row_chunks(rows, channels);
-  launch("iabn_statistics_welford_partials", iabn_statistics_welford_partials, dim3(channel_tiles(channels), chunks),
+  launch("iabn_statistics_welford_partials", iabn_statistics_welford_partials<T>, dim3(channel_tiles(channels), chunks),
          activation_block(), 0, cudaStreamLegacy, x, rows, channels, scratch);
   launch("iabn_statistics_merge_partials", iabn_statistics_merge_partials, grid_for(channels, kChannelThreads),
          kChannelThreads, 0, cudaStreamLegacy, scratch, std::int64_t(chunks), channels, mean, var);
 }
 
-void iabn_normalize_inplace(float* x, std::int64_t rows, std::int64_t channels, const float* w, const float* b,
+template <class T>
+void iabn_normalize_inplace(T* x, std::int64_t rows, std::int64_t channels, const float* w, const float* b,
                             const float* mean, const float* var, float negative_slope, float eps) {
   if (rows == 0) return;
-  launch("iabn_normalize_affine_activation_inplace", iabn_normalize_affine_activation_inplace,
+  launch("iabn_normalize_affine_activation_inplace", iabn_normalize_affine_activation_inplace<T>,
          dim3(channel_tiles(channels), elementwise_row_chunks(rows)), activation_block(), 0, cudaStreamLegacy, x, rows,
          channels, w, b, mean, var, negative_slope, eps);
 }
@@ -292,11 +314,12 @@ void iabn_update_running_statistics(std::int64_t channels, float* running_mean, 
          float(double(count) / double(count - 1)));
 }
 
-void iabn_backward_reduce(const float* z, const float* dz, const float* w, const float* b, std::int64_t rows,
+template <class T>
+void iabn_backward_reduce(const T* z, const T* dz, const float* w, const float* b, std::int64_t rows,
                           std::int64_t channels, float negative_slope, float eps, float* scratch, float* sum_dy,
                           float* sum_xhat_dy, float* dw, float* db) {
   const unsigned chunks = reduction_row_chunks(rows, channels);
-  launch("iabn_backward_channel_sums_partials", iabn_backward_channel_sums_partials,
+  launch("iabn_backward_channel_sums_partials", iabn_backward_channel_sums_partials<T>,
          dim3(channel_tiles(channels), chunks), activation_block(), 0, cudaStreamLegacy, z, dz, w, b, rows, channels,
          negative_slope, eps, scratch);
   launch("iabn_backward_merge_partials_accumulate_parameters", iabn_backward_merge_partials_accumulate_parameters,
@@ -304,21 +327,38 @@ void iabn_backward_reduce(const float* z, const float* dz, const float* w, const
          channels, w, sum_dy, sum_xhat_dy, dw, db);
 }
 
-void iabn_backward_input_train(const float* z, const float* dz, const float* w, const float* b, const float* var,
+template <class T>
+void iabn_backward_input_train(const T* z, const T* dz, const float* w, const float* b, const float* var,
                                const float* sum_dy, const float* sum_xhat_dy, std::int64_t count, std::int64_t rows,
-                               std::int64_t channels, float negative_slope, float eps, float* dx) {
+                               std::int64_t channels, float negative_slope, float eps, T* dx) {
   if (rows == 0) return;
-  launch("iabn_backward_input_train_elementwise", iabn_backward_input_train_elementwise,
+  launch("iabn_backward_input_train_elementwise", iabn_backward_input_train_elementwise<T>,
          dim3(channel_tiles(channels), elementwise_row_chunks(rows)), activation_block(), 0, cudaStreamLegacy, z, dz, w,
          b, var, sum_dy, sum_xhat_dy, float(count), rows, channels, negative_slope, eps, dx);
 }
 
-void iabn_backward_input_eval(const float* z, const float* dz, const float* w, const float* running_var,
-                              std::int64_t rows, std::int64_t channels, float negative_slope, float eps, float* dx) {
+template <class T>
+void iabn_backward_input_eval(const T* z, const T* dz, const float* w, const float* running_var, std::int64_t rows,
+                              std::int64_t channels, float negative_slope, float eps, T* dx) {
   if (rows == 0) return;
-  launch("iabn_backward_input_eval_elementwise", iabn_backward_input_eval_elementwise,
+  launch("iabn_backward_input_eval_elementwise", iabn_backward_input_eval_elementwise<T>,
          dim3(channel_tiles(channels), elementwise_row_chunks(rows)), activation_block(), 0, cudaStreamLegacy, z, dz, w,
          running_var, rows, channels, negative_slope, eps, dx);
 }
+
+#define PANS_IABN_INSTANTIATE(T)                                                                                    \
+  template void iabn_batch_statistics<T>(const T*, std::int64_t, std::int64_t, float*, float*, float*);             \
+  template void iabn_normalize_inplace<T>(T*, std::int64_t, std::int64_t, const float*, const float*, const float*, \
+                                          const float*, float, float);                                              \
+  template void iabn_backward_reduce<T>(const T*, const T*, const float*, const float*, std::int64_t, std::int64_t, \
+                                        float, float, float*, float*, float*, float*, float*);                      \
+  template void iabn_backward_input_train<T>(const T*, const T*, const float*, const float*, const float*,          \
+                                             const float*, const float*, std::int64_t, std::int64_t, std::int64_t,  \
+                                             float, float, T*);                                                     \
+  template void iabn_backward_input_eval<T>(const T*, const T*, const float*, const float*, std::int64_t,           \
+                                            std::int64_t, float, float, T*);
+PANS_IABN_INSTANTIATE(float)
+PANS_IABN_INSTANTIATE(bf16)
+#undef PANS_IABN_INSTANTIATE
 
 }  // namespace pans::cuda

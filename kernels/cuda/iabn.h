@@ -1,7 +1,10 @@
-// CUDA launchers behind kernels/iabn.h (declared in every build, defined only with CUDA). float32,
-// raw device pointers; an {N,H,W,C} activation is `rows` = N*H*W rows of `channels` values. The
-// steps mirror the CPU oracle (kernels/cpu/iabn.h) so that synchronized iABN can merge statistics
-// or gradient sums across ranks between them. All launches go to the legacy default stream.
+// CUDA launchers behind kernels/iabn.h (declared in every build, defined only with CUDA). Raw
+// device pointers; an {N,H,W,C} activation (x, z, dz, dx) is `rows` = N*H*W rows of `channels`
+// values of the storage type T, float or pans::bf16 (instantiated for both); every per-channel
+// array (w, b, statistics, sums, dw, db) and the scratch is float32 whatever T is (mixed
+// precision), and the arithmetic is float32. The steps mirror the CPU oracle (kernels/cpu/iabn.h)
+// so that synchronized iABN can merge statistics or gradient sums across ranks between them. All
+// launches go to the legacy default stream.
 #pragma once
 
 #include <cstdint>
@@ -13,11 +16,13 @@ namespace pans::cuda {
 std::int64_t iabn_reduction_scratch_floats(std::int64_t rows, std::int64_t channels);
 
 // mean {C} (=) and biased var {C} (=) of x over its rows >= 1.
-void iabn_batch_statistics(const float* x, std::int64_t rows, std::int64_t channels, float* scratch, float* mean,
+template <class T>
+void iabn_batch_statistics(const T* x, std::int64_t rows, std::int64_t channels, float* scratch, float* mean,
                            float* var);
 
 // x <- leaky_relu((|w| + eps)(x - mean)/sqrt(var + eps) + b, negative_slope); identity is slope 1.
-void iabn_normalize_inplace(float* x, std::int64_t rows, std::int64_t channels, const float* w, const float* b,
+template <class T>
+void iabn_normalize_inplace(T* x, std::int64_t rows, std::int64_t channels, const float* w, const float* b,
                             const float* mean, const float* var, float negative_slope, float eps);
 
 // Momentum update from the biased statistics of `count` >= 2 values per channel.
@@ -26,18 +31,21 @@ void iabn_update_running_statistics(std::int64_t channels, float* running_mean, 
 
 // sum_dy {C} (=) and sum_xhat_dy {C} (=) over the rows, y and dy recovered from z and dz; then the
 // parameter gradients from these local sums: db += sum_dy, dw += sign(w) sum_xhat_dy.
-void iabn_backward_reduce(const float* z, const float* dz, const float* w, const float* b, std::int64_t rows,
+template <class T>
+void iabn_backward_reduce(const T* z, const T* dz, const float* w, const float* b, std::int64_t rows,
                           std::int64_t channels, float negative_slope, float eps, float* scratch, float* sum_dy,
                           float* sum_xhat_dy, float* dw, float* db);
 
 // dx (=) in training mode from the sums over `count` values per channel (the global count under
 // synchronized iABN). dx may alias dz.
-void iabn_backward_input_train(const float* z, const float* dz, const float* w, const float* b, const float* var,
+template <class T>
+void iabn_backward_input_train(const T* z, const T* dz, const float* w, const float* b, const float* var,
                                const float* sum_dy, const float* sum_xhat_dy, std::int64_t count, std::int64_t rows,
-                               std::int64_t channels, float negative_slope, float eps, float* dx);
+                               std::int64_t channels, float negative_slope, float eps, T* dx);
 
 // dx (=) in evaluation mode: (|w| + eps)/sqrt(running_var + eps) dy. dx may alias dz.
-void iabn_backward_input_eval(const float* z, const float* dz, const float* w, const float* running_var,
-                              std::int64_t rows, std::int64_t channels, float negative_slope, float eps, float* dx);
+template <class T>
+void iabn_backward_input_eval(const T* z, const T* dz, const float* w, const float* running_var, std::int64_t rows,
+                              std::int64_t channels, float negative_slope, float eps, T* dx);
 
 }  // namespace pans::cuda

@@ -1,16 +1,23 @@
-// Max pooling (with int32 argmax) and adaptive average pooling on NHWC float32, forward and
-// backward. Every kernel maps one thread to one element with the channel fastest (a grid-stride
-// loop over the flat NHWC index), so a warp touches 32 consecutive floats of one pixel.
+// Max pooling (with int32 argmax) and adaptive average pooling on NHWC float32 or bfloat16
+// storage, forward and backward. Every kernel maps one thread to one element with the channel
+// fastest (a grid-stride loop over the flat NHWC index), so a warp touches 32 consecutive
+// elements of one pixel.
 //
 // The backward passes are gathers, one thread per input element summing the few output elements
 // that reach it, in the order the CPU oracle scatters them (ascending output pixel): no atomics,
 // deterministic, and equal to the oracle bit for bit (only additions and one IEEE division).
+//
+// Storage: every kernel is templated on T = float or pans::bf16. Values are loaded into float
+// (load_as_float), compared or summed in float as described, and rounded once when stored
+// (store_from_float): the float instantiation is the float32 kernel unchanged; for bfloat16 a
+// max-pool output is an input value, stored exactly, and the sums round once to bfloat16.
 #include <cmath>  // INFINITY
 
 #include "kernels/cuda/launch.h"
 #include "kernels/cuda/nhwc_index.h"
 #include "kernels/cuda/pool.h"
 #include "kernels/shared/adaptive_pool_bin.h"
+#include "kernels/shared/float_storage.h"
 #include "kernels/shared/max_pool_window.h"
 
 namespace pans::cuda {
@@ -21,30 +28,31 @@ constexpr unsigned int kThreads = 256;
 // y[n,oy,ox,c] = max of x over the window's part inside the image, argmax its flat iy*W+ix.
 // Mapping: one thread per output element, grid-stride. No shared memory: the k*k reads per output
 // are served by L1/L2 (a 3x3/2 window re-reads each input ~2.25 times).
-// Bound: bandwidth, ~16 B of DRAM traffic per output (x read once overall, y and argmax written),
-// plus int64 index arithmetic, for a handful of compares.
+// Bound: bandwidth, x read once overall (with stride 2 an output owns ~4 inputs) and y, argmax
+// written: ~24 B of DRAM traffic per output for float32 (16 x, 4 y, 4 argmax), ~14 B for
+// bfloat16 (8 x, 2 y, 4 argmax), plus int64 index arithmetic, for a handful of compares.
 // Rules, as the oracle: strictly greater wins (the first of equal values stays); a NaN is always
 // taken, so the last NaN of the window wins and propagates.
-__global__ void max_pool2d_forward_window_scan(cpu::MaxPool2dGeometry g, const float* x, float* y,
-                                               std::int32_t* argmax) {
+template <class T>
+__global__ void max_pool2d_forward_window_scan(cpu::MaxPool2dGeometry g, const T* x, T* y, std::int32_t* argmax) {
   const std::int64_t count = g.batch * g.out_height * g.out_width * g.channels;
   for (std::int64_t i = blockIdx.x * std::int64_t(blockDim.x) + threadIdx.x; i < count;
        i += std::int64_t(gridDim.x) * blockDim.x) {
     const NhwcIndex out = unflatten_nhwc(i, g.out_height, g.out_width, g.channels);
     const PoolBin rows = max_pool_window(out.y, g.in_height, g.kernel_size, g.stride, g.padding);
     const PoolBin cols = max_pool_window(out.x, g.in_width, g.kernel_size, g.stride, g.padding);
-    const float* image = x + out.n * g.in_height * g.in_width * g.channels + out.c;
+    const T* image = x + out.n * g.in_height * g.in_width * g.channels + out.c;
     float best = -INFINITY;
     std::int64_t best_index = rows.start * g.in_width + cols.start;
     for (std::int64_t iy = rows.start; iy < rows.end; ++iy)
       for (std::int64_t ix = cols.start; ix < cols.end; ++ix) {
-        const float value = image[(iy * g.in_width + ix) * g.channels];
+        const float value = load_as_float(image + (iy * g.in_width + ix) * g.channels);
         if (value > best || value != value) {  // value != value: isnan, spelled alike for nvcc and g++
           best = value;
           best_index = iy * g.in_width + ix;
         }
       }
-    y[i] = best;
+    store_from_float(y + i, best);
     argmax[i] = std::int32_t(best_index);
   }
 }
@@ -52,10 +60,12 @@ __global__ void max_pool2d_forward_window_scan(cpu::MaxPool2dGeometry g, const f
 // dx[n,iy,ix,c] = sum of dy over the outputs whose window contains (iy,ix) and chose it.
 // Mapping: one thread per input element, grid-stride; it visits the at most ceil(k/s)^2 windows
 // covering it (2x2 for 3x3/2) in ascending output order, the oracle's scatter order.
-// Bound: bandwidth, dx written once (4 B per input) and dy, argmax read ~once overall from cache.
+// Bound: bandwidth, dx written once (sizeof(T) bytes per input: 4 B float32, 2 B bfloat16) and
+// dy, argmax read ~once overall from cache.
 // Precondition: argmax from max_pool2d_forward_window_scan with this geometry.
-__global__ void max_pool2d_backward_window_gather(cpu::MaxPool2dGeometry g, const float* dy, const std::int32_t* argmax,
-                                                  float* dx) {
+template <class T>
+__global__ void max_pool2d_backward_window_gather(cpu::MaxPool2dGeometry g, const T* dy, const std::int32_t* argmax,
+                                                  T* dx) {
   const std::int64_t count = g.batch * g.in_height * g.in_width * g.channels;
   for (std::int64_t i = blockIdx.x * std::int64_t(blockDim.x) + threadIdx.x; i < count;
        i += std::int64_t(gridDim.x) * blockDim.x) {
@@ -68,9 +78,9 @@ __global__ void max_pool2d_backward_window_gather(cpu::MaxPool2dGeometry g, cons
     for (std::int64_t oy = rows.start; oy < rows.end; ++oy)
       for (std::int64_t ox = cols.start; ox < cols.end; ++ox) {
         const std::int64_t out = (image + oy * g.out_width + ox) * g.channels + in.c;
-        if (argmax[out] == me) sum += dy[out];
+        if (argmax[out] == me) sum += load_as_float(dy + out);
       }
-    dx[i] = sum;
+    store_from_float(dx + i, sum);
   }
 }
 
@@ -79,19 +89,21 @@ __global__ void max_pool2d_backward_window_gather(cpu::MaxPool2dGeometry g, cons
 // Bound: bandwidth when the output is large; for the PSP's small outputs (1x1, 2x2) only N*C*OH*OW
 // threads exist, each walking a long bin, so it is latency-bound (a split-bin reduction with
 // partials would fill the GPU better). Bins overlap by at most one row/column, so x is read
-// about once overall.
-__global__ void adaptive_avg_pool2d_forward_bin_sum(cpu::ResampleGeometry g, const float* x, float* y) {
+// about once overall: sizeof(T) bytes per input element (4 B float32, 2 B bfloat16).
+template <class T>
+__global__ void adaptive_avg_pool2d_forward_bin_sum(cpu::ResampleGeometry g, const T* x, T* y) {
   const std::int64_t count = g.batch * g.out_height * g.out_width * g.channels;
   for (std::int64_t i = blockIdx.x * std::int64_t(blockDim.x) + threadIdx.x; i < count;
        i += std::int64_t(gridDim.x) * blockDim.x) {
     const NhwcIndex out = unflatten_nhwc(i, g.out_height, g.out_width, g.channels);
     const PoolBin rows = adaptive_pool_bin(out.y, g.in_height, g.out_height);
     const PoolBin cols = adaptive_pool_bin(out.x, g.in_width, g.out_width);
-    const float* image = x + out.n * g.in_height * g.in_width * g.channels + out.c;
+    const T* image = x + out.n * g.in_height * g.in_width * g.channels + out.c;
     float sum = 0.0f;
     for (std::int64_t iy = rows.start; iy < rows.end; ++iy)
-      for (std::int64_t ix = cols.start; ix < cols.end; ++ix) sum += image[(iy * g.in_width + ix) * g.channels];
-    y[i] = sum / float((rows.end - rows.start) * (cols.end - cols.start));
+      for (std::int64_t ix = cols.start; ix < cols.end; ++ix)
+        sum += load_as_float(image + (iy * g.in_width + ix) * g.channels);
+    store_from_float(y + i, sum / float((rows.end - rows.start) * (cols.end - cols.start)));
   }
 }
 
@@ -99,8 +111,10 @@ __global__ void adaptive_avg_pool2d_forward_bin_sum(cpu::ResampleGeometry g, con
 // ascending cell order as the oracle's scatter adds them.
 // Mapping: one thread per input element, grid-stride; adaptive_pool_cells_covering gives the one
 // or two cells per axis (more only when out > in).
-// Bound: bandwidth, dx written once (4 B per input); dy is small and cached.
-__global__ void adaptive_avg_pool2d_backward_bin_gather(cpu::ResampleGeometry g, const float* dy, float* dx) {
+// Bound: bandwidth, dx written once (sizeof(T) bytes per input: 4 B float32, 2 B bfloat16); dy
+// is small and cached.
+template <class T>
+__global__ void adaptive_avg_pool2d_backward_bin_gather(cpu::ResampleGeometry g, const T* dy, T* dx) {
   const std::int64_t count = g.batch * g.in_height * g.in_width * g.channels;
   for (std::int64_t i = blockIdx.x * std::int64_t(blockDim.x) + threadIdx.x; i < count;
        i += std::int64_t(gridDim.x) * blockDim.x) {
@@ -114,41 +128,54 @@ __global__ void adaptive_avg_pool2d_backward_bin_gather(cpu::ResampleGeometry g,
       for (std::int64_t ox = cell_cols.start; ox < cell_cols.end; ++ox) {
         const PoolBin cols = adaptive_pool_bin(ox, g.in_width, g.out_width);
         const float area = float((rows.end - rows.start) * (cols.end - cols.start));
-        sum += dy[(image + oy * g.out_width + ox) * g.channels + in.c] / area;
+        sum += load_as_float(dy + (image + oy * g.out_width + ox) * g.channels + in.c) / area;
       }
     }
-    dx[i] = sum;
+    store_from_float(dx + i, sum);
   }
 }
 
 }  // namespace
 
-void max_pool2d_forward(const cpu::MaxPool2dGeometry& g, const float* x, float* y, std::int32_t* argmax) {
+template <class T>
+void max_pool2d_forward(const cpu::MaxPool2dGeometry& g, const T* x, T* y, std::int32_t* argmax) {
   const std::int64_t count = g.batch * g.out_height * g.out_width * g.channels;
   if (count == 0) return;
-  launch("max_pool2d_forward_window_scan", max_pool2d_forward_window_scan, grid_for(count, kThreads), kThreads, 0,
+  launch("max_pool2d_forward_window_scan", max_pool2d_forward_window_scan<T>, grid_for(count, kThreads), kThreads, 0,
          cudaStreamLegacy, g, x, y, argmax);
 }
 
-void max_pool2d_backward(const cpu::MaxPool2dGeometry& g, const float* dy, const std::int32_t* argmax, float* dx) {
+template <class T>
+void max_pool2d_backward(const cpu::MaxPool2dGeometry& g, const T* dy, const std::int32_t* argmax, T* dx) {
   const std::int64_t count = g.batch * g.in_height * g.in_width * g.channels;
   if (count == 0) return;
-  launch("max_pool2d_backward_window_gather", max_pool2d_backward_window_gather, grid_for(count, kThreads), kThreads, 0,
-         cudaStreamLegacy, g, dy, argmax, dx);
+  launch("max_pool2d_backward_window_gather", max_pool2d_backward_window_gather<T>, grid_for(count, kThreads), kThreads,
+         0, cudaStreamLegacy, g, dy, argmax, dx);
 }
 
-void adaptive_avg_pool2d_forward(const cpu::ResampleGeometry& g, const float* x, float* y) {
+template <class T>
+void adaptive_avg_pool2d_forward(const cpu::ResampleGeometry& g, const T* x, T* y) {
   const std::int64_t count = g.batch * g.out_height * g.out_width * g.channels;
   if (count == 0) return;
-  launch("adaptive_avg_pool2d_forward_bin_sum", adaptive_avg_pool2d_forward_bin_sum, grid_for(count, kThreads),
+  launch("adaptive_avg_pool2d_forward_bin_sum", adaptive_avg_pool2d_forward_bin_sum<T>, grid_for(count, kThreads),
          kThreads, 0, cudaStreamLegacy, g, x, y);
 }
 
-void adaptive_avg_pool2d_backward(const cpu::ResampleGeometry& g, const float* dy, float* dx) {
+template <class T>
+void adaptive_avg_pool2d_backward(const cpu::ResampleGeometry& g, const T* dy, T* dx) {
   const std::int64_t count = g.batch * g.in_height * g.in_width * g.channels;
   if (count == 0) return;
-  launch("adaptive_avg_pool2d_backward_bin_gather", adaptive_avg_pool2d_backward_bin_gather, grid_for(count, kThreads),
-         kThreads, 0, cudaStreamLegacy, g, dy, dx);
+  launch("adaptive_avg_pool2d_backward_bin_gather", adaptive_avg_pool2d_backward_bin_gather<T>,
+         grid_for(count, kThreads), kThreads, 0, cudaStreamLegacy, g, dy, dx);
 }
+
+template void max_pool2d_forward<float>(const cpu::MaxPool2dGeometry&, const float*, float*, std::int32_t*);
+template void max_pool2d_forward<bf16>(const cpu::MaxPool2dGeometry&, const bf16*, bf16*, std::int32_t*);
+template void max_pool2d_backward<float>(const cpu::MaxPool2dGeometry&, const float*, const std::int32_t*, float*);
+template void max_pool2d_backward<bf16>(const cpu::MaxPool2dGeometry&, const bf16*, const std::int32_t*, bf16*);
+template void adaptive_avg_pool2d_forward<float>(const cpu::ResampleGeometry&, const float*, float*);
+template void adaptive_avg_pool2d_forward<bf16>(const cpu::ResampleGeometry&, const bf16*, bf16*);
+template void adaptive_avg_pool2d_backward<float>(const cpu::ResampleGeometry&, const float*, float*);
+template void adaptive_avg_pool2d_backward<bf16>(const cpu::ResampleGeometry&, const bf16*, bf16*);
 
 }  // namespace pans::cuda

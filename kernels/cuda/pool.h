@@ -1,6 +1,7 @@
-// CUDA launchers behind kernels/pool.h, float32 only (declared in every build, defined only with
-// CUDA). Pointers are device pointers; tensors are NHWC and contiguous. The geometry structs are
-// the CPU oracle's, so both devices see the same derived sizes.
+// CUDA launchers behind kernels/pool.h (declared in every build, defined only with CUDA), for the
+// storage types T = float and pans::bf16 (arithmetic in float32 either way; argmax is int32).
+// Pointers are device pointers; tensors are NHWC and contiguous. The geometry structs are the CPU
+// oracle's, so both devices see the same derived sizes.
 #pragma once
 
 #include <cstdint>
@@ -11,12 +12,16 @@ namespace pans::cuda {
 
 // y and argmax {N,Ho,Wo,C} (=), with the oracle's tie rule (first maximum in row-major window
 // order) and NaN rule (a NaN is taken, the last NaN of the window wins).
-void max_pool2d_forward(const cpu::MaxPool2dGeometry& g, const float* x, float* y, std::int32_t* argmax);
+template <class T>
+void max_pool2d_forward(const cpu::MaxPool2dGeometry& g, const T* x, T* y, std::int32_t* argmax);
 // dx {N,H,W,C} (=). argmax must come from max_pool2d_forward with the same geometry: an index
 // outside its window is never matched (the oracle would scatter to it).
-void max_pool2d_backward(const cpu::MaxPool2dGeometry& g, const float* dy, const std::int32_t* argmax, float* dx);
+template <class T>
+void max_pool2d_backward(const cpu::MaxPool2dGeometry& g, const T* dy, const std::int32_t* argmax, T* dx);
 
-void adaptive_avg_pool2d_forward(const cpu::ResampleGeometry& g, const float* x, float* y);
-void adaptive_avg_pool2d_backward(const cpu::ResampleGeometry& g, const float* dy, float* dx);
+template <class T>
+void adaptive_avg_pool2d_forward(const cpu::ResampleGeometry& g, const T* x, T* y);
+template <class T>
+void adaptive_avg_pool2d_backward(const cpu::ResampleGeometry& g, const T* dy, T* dx);
 
 }  // namespace pans::cuda

@@ -6,9 +6,18 @@
 // an FMA), and GPU double arithmetic rounds as the host's does, so the results equal the CPU's bit
 // for bit. The double operations cost nothing visible here: a handful per 12 bytes of traffic,
 // far below the FP64 rate even of GPUs with 1/64-rate FP64.
+//
+// bfloat16 storage (mixed precision) reuses that arithmetic on the widened bfloat16 values and
+// rounds the float32 result once more, to nearest even, when it stores it: 6 bytes per element
+// instead of 12. Its kernel is scalar (one 2-byte element per thread per iteration): a warp still
+// moves 64 contiguous bytes per access, and the float4 split would need its own 16-byte
+// alignment bookkeeping for 2-byte elements, for a kernel that is a small share of a step.
+#include <type_traits>
+
 #include "kernels/cuda/float4_split.h"
 #include "kernels/cuda/launch.h"
 #include "kernels/cuda/residual.h"
+#include "kernels/shared/float_storage.h"
 #include "kernels/shared/leaky_relu.h"
 
 namespace pans::cuda {
@@ -70,6 +79,28 @@ __global__ void residual_add_leaky_backward_float4_grid_stride(const float* out,
   }
 }
 
+// The forward on bfloat16 storage: out = bf16(add_leaky(branch, shortcut)), elementwise.
+// Mapping: 1-D grid-stride loop, one element per thread per iteration. Shared memory: none.
+// Bound: bandwidth, 6 bytes per element (two 2-byte loads, one 2-byte store), ~3 FLOPs.
+// Preconditions: out may equal branch or shortcut (each thread reads its element, then writes it).
+template <class T>
+__global__ void residual_add_leaky_forward_scalar_grid_stride(const T* branch, const T* shortcut, T* out,
+                                                              std::int64_t count, double slope) {
+  for (std::int64_t i = blockIdx.x * std::int64_t(blockDim.x) + threadIdx.x; i < count;
+       i += std::int64_t(gridDim.x) * blockDim.x)
+    store_from_float(out + i, add_leaky(load_as_float(branch + i), load_as_float(shortcut + i), slope));
+}
+
+// The backward on bfloat16 storage: dinput = bf16(leaky_gradient(out, dout)); dinput may equal
+// dout. Mapping, shared memory and bound as the bfloat16 forward (6 bytes per element).
+template <class T>
+__global__ void residual_add_leaky_backward_scalar_grid_stride(const T* out, const T* dout, T* dinput,
+                                                               std::int64_t count, double slope) {
+  for (std::int64_t i = blockIdx.x * std::int64_t(blockDim.x) + threadIdx.x; i < count;
+       i += std::int64_t(gridDim.x) * blockDim.x)
+    store_from_float(dinput + i, leaky_gradient(load_as_float(out + i), load_as_float(dout + i), slope));
+}
+
 // Threads for the larger of the two loops: a thread does about as many iterations in each.
 unsigned int blocks_for(const Float4Split& split) {
   return grid_for(split.vectors > split.scalars ? split.vectors : split.scalars, kThreads);
@@ -77,19 +108,35 @@ unsigned int blocks_for(const Float4Split& split) {
 
 }  // namespace
 
-void residual_add_leaky_forward(std::int64_t count, const float* branch, const float* shortcut, float* out,
-                                double slope) {
+template <class T>
+void residual_add_leaky_forward(std::int64_t count, const T* branch, const T* shortcut, T* out, double slope) {
   if (count == 0) return;
-  const Float4Split split = float4_split(count, {branch, shortcut, out});
-  launch("residual_add_leaky_forward_float4_grid_stride", residual_add_leaky_forward_float4_grid_stride,
-         blocks_for(split), kThreads, 0, cudaStreamLegacy, branch, shortcut, out, split, slope);
+  if constexpr (std::is_same_v<T, float>) {
+    const Float4Split split = float4_split(count, {branch, shortcut, out});
+    launch("residual_add_leaky_forward_float4_grid_stride", residual_add_leaky_forward_float4_grid_stride,
+           blocks_for(split), kThreads, 0, cudaStreamLegacy, branch, shortcut, out, split, slope);
+  } else {
+    launch("residual_add_leaky_forward_scalar_grid_stride<bf16>", residual_add_leaky_forward_scalar_grid_stride<T>,
+           grid_for(count, kThreads), kThreads, 0, cudaStreamLegacy, branch, shortcut, out, count, slope);
+  }
 }
 
-void residual_add_leaky_backward(std::int64_t count, const float* out, const float* dout, float* dinput, double slope) {
+template <class T>
+void residual_add_leaky_backward(std::int64_t count, const T* out, const T* dout, T* dinput, double slope) {
   if (count == 0) return;
-  const Float4Split split = float4_split(count, {out, dout, dinput});
-  launch("residual_add_leaky_backward_float4_grid_stride", residual_add_leaky_backward_float4_grid_stride,
-         blocks_for(split), kThreads, 0, cudaStreamLegacy, out, dout, dinput, split, slope);
+  if constexpr (std::is_same_v<T, float>) {
+    const Float4Split split = float4_split(count, {out, dout, dinput});
+    launch("residual_add_leaky_backward_float4_grid_stride", residual_add_leaky_backward_float4_grid_stride,
+           blocks_for(split), kThreads, 0, cudaStreamLegacy, out, dout, dinput, split, slope);
+  } else {
+    launch("residual_add_leaky_backward_scalar_grid_stride<bf16>", residual_add_leaky_backward_scalar_grid_stride<T>,
+           grid_for(count, kThreads), kThreads, 0, cudaStreamLegacy, out, dout, dinput, count, slope);
+  }
 }
+
+template void residual_add_leaky_forward<float>(std::int64_t, const float*, const float*, float*, double);
+template void residual_add_leaky_forward<bf16>(std::int64_t, const bf16*, const bf16*, bf16*, double);
+template void residual_add_leaky_backward<float>(std::int64_t, const float*, const float*, float*, double);
+template void residual_add_leaky_backward<bf16>(std::int64_t, const bf16*, const bf16*, bf16*, double);
 
 }  // namespace pans::cuda

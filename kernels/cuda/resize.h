@@ -1,12 +1,15 @@
-// CUDA launchers behind kernels/resize.h, float32 only (declared in every build, defined only with
-// CUDA). Pointers are device pointers; tensors are NHWC and contiguous.
+// CUDA launchers behind kernels/resize.h (declared in every build, defined only with CUDA), for the
+// storage types T = float and pans::bf16 (arithmetic in float32 either way). Pointers are device
+// pointers; tensors are NHWC and contiguous.
 #pragma once
 
 #include "kernels/cpu/resample_geometry.h"
 
 namespace pans::cuda {
 
-void resize_bilinear_forward(const cpu::ResampleGeometry& g, const float* x, float* y);
-void resize_bilinear_backward(const cpu::ResampleGeometry& g, const float* dy, float* dx);
+template <class T>
+void resize_bilinear_forward(const cpu::ResampleGeometry& g, const T* x, T* y);
+template <class T>
+void resize_bilinear_backward(const cpu::ResampleGeometry& g, const T* dy, T* dx);
 
 }  // namespace pans::cuda

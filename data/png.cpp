@@ -1,0 +1,136 @@
+#include "data/png.h"
+
+#include <fcntl.h>
+#include <stb/stb_image.h>
+#include <stb/stb_image_write.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <climits>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <memory>
+#include <vector>
+
+#include "tensor/error.h"
+
+namespace pans {
+namespace {
+
+std::vector<std::uint8_t> read_file_bytes(const std::string& path) {
+  std::ifstream file(path, std::ios::binary);
+  if (!file) PANS_FAIL(path, ": cannot open (", std::strerror(errno), ")");
+  std::vector<std::uint8_t> bytes((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+  if (file.bad()) PANS_FAIL(path, ": read error (", std::strerror(errno), ")");
+  PANS_CHECK(bytes.size() <= std::size_t(INT_MAX), path, ": file too large to decode (", bytes.size(), " bytes)");
+  return bytes;
+}
+
+// stb_image stops reading at the IEND chunk's type and never checks what follows, so a PNG cut in
+// its last bytes would pass as whole; a complete file has the IEND type and its 4-byte CRC.
+void check_png_is_complete(const std::string& path, const std::vector<std::uint8_t>& bytes) {
+  static const std::uint8_t kSignature[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+  if (bytes.size() < 8 || std::memcmp(bytes.data(), kSignature, 8) != 0) return;  // not a PNG: stb decides
+  static const std::uint8_t kEnd[4] = {'I', 'E', 'N', 'D'};
+  const auto end = std::find_end(bytes.begin(), bytes.end(), std::begin(kEnd), std::end(kEnd));
+  if (end == bytes.end() || bytes.end() - end < 8)
+    PANS_FAIL(path, ": truncated PNG (no complete IEND chunk in its ", bytes.size(), " bytes)");
+}
+
+// stb leaves the reason empty for some broken streams.
+std::string failure_reason() {
+  const char* reason = stbi_failure_reason();
+  return reason != nullptr && *reason != 0 ? reason : "corrupt or truncated data";
+}
+
+struct StbPixels {
+  void operator()(stbi_uc* pixels) const { stbi_image_free(pixels); }
+};
+
+Image decode(const std::string& path, const std::vector<std::uint8_t>& bytes, int channels) {
+  int width = 0, height = 0, stored_channels = 0;
+  std::unique_ptr<stbi_uc, StbPixels> pixels(
+      stbi_load_from_memory(bytes.data(), int(bytes.size()), &width, &height, &stored_channels, channels));
+  if (!pixels) PANS_FAIL(path, ": cannot decode image (", failure_reason(), ")");
+  Image image(height, width, channels);
+  std::memcpy(image.pixels.data(), pixels.get(), image.pixels.size());
+  return image;
+}
+
+void append_to_vector(void* context, void* data, int size) {
+  auto* out = static_cast<std::vector<std::uint8_t>*>(context);
+  const auto* begin = static_cast<const std::uint8_t*>(data);
+  out->insert(out->end(), begin, begin + size);
+}
+
+// A name no other thread or process writing the same file can pick.
+std::string temporary_path(const std::string& path) {
+  static std::atomic<unsigned long> counter{0};
+  return path + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(counter++);
+}
+
+void write_all(int fd, const std::vector<std::uint8_t>& bytes, const std::string& path) {
+  std::size_t written = 0;
+  while (written < bytes.size()) {
+    const ssize_t n = ::write(fd, bytes.data() + written, bytes.size() - written);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) PANS_FAIL(path, ": write failed (", std::strerror(errno), ")");
+    written += std::size_t(n);
+  }
+}
+
+}  // namespace
+
+Image read_rgb_png(const std::string& path) {
+  const std::vector<std::uint8_t> bytes = read_file_bytes(path);
+  check_png_is_complete(path, bytes);
+  return decode(path, bytes, 3);
+}
+
+Image read_label_png(const std::string& path) {
+  const std::vector<std::uint8_t> bytes = read_file_bytes(path);
+  check_png_is_complete(path, bytes);
+  int width = 0, height = 0, channels = 0;
+  if (!stbi_info_from_memory(bytes.data(), int(bytes.size()), &width, &height, &channels))
+    PANS_FAIL(path, ": cannot decode image (", failure_reason(), ")");
+  // stb reports a palette PNG as 3 or 4 channels, which this check refuses too.
+  if (channels != 1)
+    PANS_FAIL(path, ": a label map must be a single-channel 8-bit PNG, this one has ", channels, " channels");
+  if (stbi_is_16_bit_from_memory(bytes.data(), int(bytes.size())))
+    PANS_FAIL(path, ": a label map must be a single-channel 8-bit PNG, this one has 16-bit samples");
+  return decode(path, bytes, 1);
+}
+
+void write_png(const std::string& path, const Image& image, FileSync sync) {
+  PANS_CHECK(image.channels == 1 || image.channels == 3, path, ": write_png takes 1 or 3 channels, not ",
+             image.channels);
+  PANS_CHECK(image.height > 0 && image.width > 0 && image.height <= INT_MAX / 3 && image.width <= INT_MAX / 3, path,
+             ": cannot write a ", image.height, "x", image.width, " image");
+  std::vector<std::uint8_t> encoded;
+  const int stride = int(image.width * image.channels);
+  if (!stbi_write_png_to_func(append_to_vector, &encoded, int(image.width), int(image.height), int(image.channels),
+                              image.pixels.data(), stride))
+    PANS_FAIL(path, ": PNG encoding failed");
+
+  const std::string temporary = temporary_path(path);
+  const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) PANS_FAIL(path, ": cannot create ", temporary, " (", std::strerror(errno), ")");
+  try {
+    write_all(fd, encoded, temporary);
+    if (sync == FileSync::Now && ::fsync(fd) != 0) PANS_FAIL(temporary, ": fsync failed (", std::strerror(errno), ")");
+  } catch (...) {
+    ::close(fd);
+    ::unlink(temporary.c_str());
+    throw;
+  }
+  if (::close(fd) != 0 || std::rename(temporary.c_str(), path.c_str()) != 0) {
+    const int error = errno;
+    ::unlink(temporary.c_str());
+    PANS_FAIL(path, ": cannot replace with ", temporary, " (", std::strerror(error), ")");
+  }
+}
+
+}  // namespace pans

@@ -1,0 +1,535 @@
+// Implicit-GEMM convolution on tensor cores (mma.sync), included by kernels/cuda/conv2d.cu.
+//
+// Each pass of the convolution is one GEMM  C[M][N] = sum_k A[M][K] B[K][N]  whose operands are
+// never materialised: the loaders gather each tile's elements straight from the NHWC activations and
+// the {out,kh,kw,in} weights (im2col on the fly), zero-filling padding and out-of-range rows.
+//
+//   pass      M                  N                  K                  A            B            C
+//   forward   N*Ho*Wo out pixels Cout               KH*KW*Cin          x (gather)   w            y
+//   dgrad     N*H*W in pixels    Cin                KH*KW*Cout         dy (gather)  w            dx
+//   wgrad     Cout               KH*KW*Cin          N*Ho*Wo            dy           x (gather)   dw partials
+//
+// The K index of a tap-major operand is (ky, kx, c) with c fastest, so a 16-byte chunk of 4 floats
+// (or 8 bfloat16) along K is 4 consecutive channels of one pixel: one cp.async. In global memory
+// each operand is contiguous along K (forward A and B, dgrad A) or along its M/N extent (dgrad B:
+// w's ci; wgrad A: dy's co and B: x's ci); its shared tile keeps that layout (Major::K or
+// Major::MN) so every cp.async chunk lands whole, and the fragment loads read whichever layout.
+//
+// Block: 128 threads = 4 warps in 2 x 2 over a BM x 64 output tile (BM = 64 or 128), each warp
+// a (BM/2) x 32 tile = (BM/32) x 4 mma tiles of 16 x 8. K advances 32 elements per step through a
+// 3-stage cp.async pipeline (stage i+2 loads while stage i is multiplied; one __syncthreads per
+// step). float32 tensors: mma m16n8k8 tf32, fragments read with plain shared loads and rounded by
+// cvt.rna.tf32; bfloat16 tensors: mma m16n8k16 bf16, fragments loaded with ldmatrix (.trans for
+// Major::MN tiles). Accumulators fp32 in registers; the epilogue adds the bias and stores directly.
+//
+// Padding, stride and dilation live only in the gathers: a chunk whose source pixel falls outside
+// the image (or, in dgrad, whose output pixel does not exist because (i + p - k*d) is not a
+// multiple of the stride) is a cp.async with source size 0, which zero-fills it. dgrad thus runs
+// the full K = KH*KW*Cout for every input pixel; with stride 2 about 3/4 of its chunks are zero
+// (the res3 3x3/2 and the 1x1/2 projection only), a cost traded for one simple kernel.
+//
+// Preconditions: Cin and Cout multiples of the chunk (4 floats, 8 bfloat16) and the pointers read
+// 16-byte aligned (the dispatch asks conv2d_tensor_core_misfit); every GEMM extent below 2^31 (the
+// launcher checks).
+#pragma once
+
+#include <cstdint>
+#include <type_traits>
+
+#include "kernels/cuda/launch.h"
+#include "kernels/cuda/ptx.h"
+#include "kernels/shared/float_storage.h"
+#include "tensor/dtype.h"
+
+// Loops over fragments, accumulators and a thread's chunks must unroll, or nvcc keeps the arrays
+// they index in local memory. (g++ builds the emulator, which needs no hint.)
+#if defined(__CUDACC__)
+#define PANS_CONV_UNROLL _Pragma("unroll")
+#else
+#define PANS_CONV_UNROLL
+#endif
+
+namespace pans::cuda::implicit_gemm {
+
+constexpr int kThreads = 128;  // 4 warps, 2 x 2 over the block tile
+constexpr int kBlockN = 64;
+constexpr int kBlockK = 32;  // elements of K per pipeline stage
+constexpr int kStages = 3;
+
+// The convolution's sizes as ints (the launcher checks they fit).
+struct ConvShape {
+  int batch, in_height, in_width, in_channels;
+  int out_channels, kernel_height, kernel_width;
+  int out_height, out_width;
+  int stride, padding, dilation;
+};
+
+// Which extent of a shared tile is contiguous: K (rows are M or N indices) or the M/N extent
+// (rows are K indices).
+enum class Major { K, MN };
+
+template <class T>
+constexpr int kChunk = 16 / int(sizeof(T));  // elements per 16-byte cp.async
+
+// One operand's shared tile for one stage: Rows (its M or N extent) x kBlockK. Row padding keeps
+// fragment reads conflict-free: Major::K rows of 32 + 16 bytes put the 8 rows a tf32 fragment read
+// touches 4 banks apart (and ldmatrix's 8 row addresses in distinct 16-byte bank groups);
+// Major::MN rows of Rows + 8 elements put consecutive K rows 8 floats (or 16 bytes) apart.
+template <class T, int Rows, Major kMajor>
+struct SharedTile {
+  static constexpr int kLead = kMajor == Major::K ? kBlockK + kChunk<T> : Rows + 8;
+  static constexpr int kElements = (kMajor == Major::K ? Rows : kBlockK) * kLead;
+  __device__ __forceinline__ static int offset(int mn, int k) {
+    return kMajor == Major::K ? mn * kLead + k : k * kLead + mn;
+  }
+};
+
+// ---- gathers: where each 16-byte chunk of an operand comes from ------------------------------
+// A gather splits an element's address into the part fixed by its M/N index (`Fixed`, computed
+// once per thread) and the part that moves with K (`Step`, once per pipeline stage); source()
+// combines them, or returns nullptr for a chunk that is zero (padding, out of range).
+
+__device__ __forceinline__ int clamp_index(bool valid, int index) { return valid ? index : 0; }
+
+// forward A: row m = output pixel (n, oy, ox), k = (ky, kx, ci)
+//   -> x[n, oy*s - p + ky*d, ox*s - p + kx*d, ci].
+template <class T>
+struct ForwardInputGather {
+  static constexpr Major kMajor = Major::K;
+  ConvShape s;
+  const T* x;
+  struct Fixed {
+    std::int64_t image;
+    int iy0, ix0;
+    bool valid;
+  };
+  struct Step {
+    int dy, dx, channel;
+    bool valid;
+  };
+  __device__ Fixed fixed(int m) const {
+    const bool valid = m < s.batch * s.out_height * s.out_width;
+    const int pixel = clamp_index(valid, m), plane = s.out_height * s.out_width;
+    const int n = pixel / plane, oy = pixel % plane / s.out_width, ox = pixel % s.out_width;
+    return {std::int64_t(n) * s.in_height * s.in_width * s.in_channels, oy * s.stride - s.padding,
+            ox * s.stride - s.padding, valid};
+  }
+  __device__ Step step(int k) const {
+    const bool valid = k < s.kernel_height * s.kernel_width * s.in_channels;
+    const int tap = k / s.in_channels;
+    return {tap / s.kernel_width * s.dilation, tap % s.kernel_width * s.dilation, k % s.in_channels, valid};
+  }
+  __device__ const T* source(const Fixed& f, const Step& t) const {
+    const int iy = f.iy0 + t.dy, ix = f.ix0 + t.dx;
+    const bool inside = f.valid && t.valid && iy >= 0 && iy < s.in_height && ix >= 0 && ix < s.in_width;
+    return inside ? x + f.image + (std::int64_t(iy) * s.in_width + ix) * s.in_channels + t.channel : nullptr;
+  }
+  __device__ const T* base() const { return x; }
+};
+
+// forward B, stored [n][k]: column n = co, k = (ky, kx, ci) -> w[co][k] (w is {Cout, K} row-major).
+template <class T>
+struct ForwardWeightGather {
+  static constexpr Major kMajor = Major::K;
+  ConvShape s;
+  const T* w;
+  struct Fixed {
+    std::int64_t row;
+    bool valid;
+  };
+  struct Step {
+    int k;
+    bool valid;
+  };
+  __device__ int depth() const { return s.kernel_height * s.kernel_width * s.in_channels; }
+  __device__ Fixed fixed(int co) const { return {std::int64_t(co) * depth(), co < s.out_channels}; }
+  __device__ Step step(int k) const { return {k, k < depth()}; }
+  __device__ const T* source(const Fixed& f, const Step& t) const {
+    return f.valid && t.valid ? w + f.row + t.k : nullptr;
+  }
+  __device__ const T* base() const { return w; }
+};
+
+// dgrad A: row m = input pixel (n, iy, ix), k = (ky, kx, co) -> dy[n, oy, ox, co] where
+// oy*s = iy + p - ky*d (zero when that is negative, not a multiple of s, or oy >= Ho); same for x.
+template <class T>
+struct BackwardInputGradGather {
+  static constexpr Major kMajor = Major::K;
+  ConvShape s;
+  const T* dy;
+  struct Fixed {
+    std::int64_t image;
+    int ty0, tx0;
+    bool valid;
+  };
+  struct Step {
+    int dy, dx, channel;
+    bool valid;
+  };
+  __device__ Fixed fixed(int m) const {
+    const bool valid = m < s.batch * s.in_height * s.in_width;
+    const int pixel = clamp_index(valid, m), plane = s.in_height * s.in_width;
+    const int n = pixel / plane, iy = pixel % plane / s.in_width, ix = pixel % s.in_width;
+    return {std::int64_t(n) * s.out_height * s.out_width * s.out_channels, iy + s.padding, ix + s.padding, valid};
+  }
+  __device__ Step step(int k) const {
+    const bool valid = k < s.kernel_height * s.kernel_width * s.out_channels;
+    const int tap = k / s.out_channels;
+    return {tap / s.kernel_width * s.dilation, tap % s.kernel_width * s.dilation, k % s.out_channels, valid};
+  }
+  __device__ const T* source(const Fixed& f, const Step& t) const {
+    const int ty = f.ty0 - t.dy, tx = f.tx0 - t.dx;
+    if (!(f.valid && t.valid && ty >= 0 && tx >= 0 && ty % s.stride == 0 && tx % s.stride == 0)) return nullptr;
+    const int oy = ty / s.stride, ox = tx / s.stride;
+    if (oy >= s.out_height || ox >= s.out_width) return nullptr;
+    return dy + f.image + (std::int64_t(oy) * s.out_width + ox) * s.out_channels + t.channel;
+  }
+  __device__ const T* base() const { return dy; }
+};
+
+// dgrad B, stored [k][n]: k = (ky, kx, co), column n = ci -> w[co, ky, kx, ci].
+template <class T>
+struct BackwardInputWeightGather {
+  static constexpr Major kMajor = Major::MN;
+  ConvShape s;
+  const T* w;
+  struct Fixed {
+    int channel;
+    bool valid;
+  };
+  struct Step {
+    std::int64_t row;
+    bool valid;
+  };
+  __device__ Fixed fixed(int ci) const { return {ci, ci < s.in_channels}; }
+  __device__ Step step(int k) const {
+    const int taps = s.kernel_height * s.kernel_width;
+    const bool valid = k < taps * s.out_channels;
+    const int tap = k / s.out_channels, co = k % s.out_channels;
+    return {(std::int64_t(co) * taps + tap) * s.in_channels, valid};
+  }
+  __device__ const T* source(const Fixed& f, const Step& t) const {
+    return f.valid && t.valid ? w + t.row + f.channel : nullptr;
+  }
+  __device__ const T* base() const { return w; }
+};
+
+// wgrad A, stored [k][m]: k = output pixel, row m = co -> dy[pixel, co].
+template <class T>
+struct WeightGradOutputGather {
+  static constexpr Major kMajor = Major::MN;
+  ConvShape s;
+  const T* dy;
+  struct Fixed {
+    int channel;
+    bool valid;
+  };
+  struct Step {
+    std::int64_t pixel;
+    bool valid;
+  };
+  __device__ Fixed fixed(int co) const { return {co, co < s.out_channels}; }
+  __device__ Step step(int k) const {
+    return {std::int64_t(k) * s.out_channels, k < s.batch * s.out_height * s.out_width};
+  }
+  __device__ const T* source(const Fixed& f, const Step& t) const {
+    return f.valid && t.valid ? dy + t.pixel + f.channel : nullptr;
+  }
+  __device__ const T* base() const { return dy; }
+};
+
+// wgrad B, stored [k][n]: k = output pixel (n, oy, ox), column n = (ky, kx, ci)
+//   -> x[n, oy*s - p + ky*d, ox*s - p + kx*d, ci].
+template <class T>
+struct WeightGradInputGather {
+  static constexpr Major kMajor = Major::MN;
+  ConvShape s;
+  const T* x;
+  struct Fixed {
+    int dy, dx, channel;
+    bool valid;
+  };
+  struct Step {
+    std::int64_t image;
+    int iy0, ix0;
+    bool valid;
+  };
+  __device__ Fixed fixed(int column) const {
+    const bool valid = column < s.kernel_height * s.kernel_width * s.in_channels;
+    const int tap = column / s.in_channels;
+    return {tap / s.kernel_width * s.dilation, tap % s.kernel_width * s.dilation, column % s.in_channels, valid};
+  }
+  __device__ Step step(int k) const {
+    const bool valid = k < s.batch * s.out_height * s.out_width;
+    const int pixel = clamp_index(valid, k), plane = s.out_height * s.out_width;
+    const int n = pixel / plane, oy = pixel % plane / s.out_width, ox = pixel % s.out_width;
+    return {std::int64_t(n) * s.in_height * s.in_width * s.in_channels, oy * s.stride - s.padding,
+            ox * s.stride - s.padding, valid};
+  }
+  __device__ const T* source(const Fixed& f, const Step& t) const {
+    const int iy = t.iy0 + f.dy, ix = t.ix0 + f.dx;
+    const bool inside = f.valid && t.valid && iy >= 0 && iy < s.in_height && ix >= 0 && ix < s.in_width;
+    return inside ? x + t.image + (std::int64_t(iy) * s.in_width + ix) * s.in_channels + f.channel : nullptr;
+  }
+  __device__ const T* base() const { return x; }
+};
+
+// ---- the pipeline's loader: one operand, one stage, 16-byte cp.async chunks ------------------
+// The tile's contiguous extent is cut into chunks; thread `tid` always takes chunk column
+// tid % kChunksPerRow, in rows tid / kChunksPerRow + p * kRowsPerPass (p < kPasses). A quarter warp
+// thus writes 128 consecutive bytes of one shared row: no bank conflicts. In a Major::K tile the
+// thread's rows are fixed M/N indices (their Fixed parts computed once) and its chunk column moves
+// with K; in a Major::MN tile its column is a fixed M/N index and its rows move with K.
+template <class T, int Rows, class Gather>
+struct TileLoader {
+  using Tile = SharedTile<T, Rows, Gather::kMajor>;
+  static constexpr bool kMajorK = Gather::kMajor == Major::K;
+  static constexpr int kChunksPerRow = (kMajorK ? kBlockK : Rows) / kChunk<T>;
+  static constexpr int kRowsPerPass = kThreads / kChunksPerRow;
+  static constexpr int kPasses = (kMajorK ? Rows : kBlockK) / kRowsPerPass;
+  static_assert(kThreads % kChunksPerRow == 0 && kPasses >= 1, "tile and block do not divide");
+
+  Gather gather;
+  int first_row, chunk_column;
+  typename Gather::Fixed fixed[kMajorK ? kPasses : 1];
+
+  __device__ TileLoader(const Gather& g, int mn0, int tid)
+      : gather(g), first_row(tid / kChunksPerRow), chunk_column(tid % kChunksPerRow) {
+    if constexpr (kMajorK) {
+      PANS_CONV_UNROLL
+      for (int p = 0; p < kPasses; ++p) fixed[p] = gather.fixed(mn0 + first_row + p * kRowsPerPass);
+    } else {
+      fixed[0] = gather.fixed(mn0 + chunk_column * kChunk<T>);
+    }
+  }
+
+  // Issues this thread's cp.async chunks of the tile at K offset k0 (not committed).
+  __device__ void load(T* tile, int k0) const {
+    if constexpr (kMajorK) {
+      const int k = chunk_column * kChunk<T>;
+      const typename Gather::Step step = gather.step(k0 + k);
+      PANS_CONV_UNROLL
+      for (int p = 0; p < kPasses; ++p)
+        copy(tile + Tile::offset(first_row + p * kRowsPerPass, k), gather.source(fixed[p], step));
+    } else {
+      const int mn = chunk_column * kChunk<T>;
+      PANS_CONV_UNROLL
+      for (int p = 0; p < kPasses; ++p) {
+        const int k = first_row + p * kRowsPerPass;
+        copy(tile + Tile::offset(mn, k), gather.source(fixed[0], gather.step(k0 + k)));
+      }
+    }
+  }
+
+  __device__ void copy(T* destination, const T* source) const {
+    // A zero chunk still names a valid global address (the operand's base); 0 bytes are read.
+    ptx::cp_async_16(destination, source != nullptr ? source : gather.base(), source != nullptr ? 16 : 0);
+  }
+};
+
+// ---- warp-level products ---------------------------------------------------------------------
+
+template <class T, int Rows, Major kMajor>
+__device__ __forceinline__ std::uint32_t tf32_at(const T* tile, int mn, int k) {
+  return ptx::cvt_rna_tf32(tile[SharedTile<T, Rows, kMajor>::offset(mn, k)]);
+}
+
+// acc[mt][nt] += A[warp rows][kBlockK] * B[kBlockK][warp columns] for one stage.
+//   tf32 m16n8k8: a0 = A[g][t], a1 = A[g+8][t], a2 = A[g][t+4], a3 = A[g+8][t+4]; b0 = B[t][g], b1 = B[t+4][g].
+//   bf16 m16n8k16 via ldmatrix.x4: A from a Major::K tile with lane l giving row l%16 at column
+//   8(l/16); from a Major::MN tile (.trans) lane 8j+r gives K row 8(j/2)+r at M column 8(j%2). B
+//   for two n8 tiles at once: Major::K tile, lane 8j+r gives N row 8(j/2)+r at K column 8(j%2);
+//   Major::MN (.trans), K row 8(j%2)+r at N column 8(j/2).
+template <class T, int BM, Major kMajorA, Major kMajorB, int MT, int NT>
+__device__ __forceinline__ void multiply_stage(const T* a_tile, const T* b_tile, int warp_m0, int warp_n0, int lane,
+                                               float (&acc)[MT][NT][4]) {
+  using TileA = SharedTile<T, BM, kMajorA>;
+  using TileB = SharedTile<T, kBlockN, kMajorB>;
+  const int g = lane >> 2, t = lane & 3;
+  if constexpr (std::is_same_v<T, float>) {
+    PANS_CONV_UNROLL
+    for (int kk = 0; kk < kBlockK; kk += 8) {
+      std::uint32_t a[MT][4], b[NT][2];
+      PANS_CONV_UNROLL
+      for (int mt = 0; mt < MT; ++mt) {
+        const int r = warp_m0 + mt * 16 + g;
+        a[mt][0] = tf32_at<T, BM, kMajorA>(a_tile, r, kk + t);
+        a[mt][1] = tf32_at<T, BM, kMajorA>(a_tile, r + 8, kk + t);
+        a[mt][2] = tf32_at<T, BM, kMajorA>(a_tile, r, kk + t + 4);
+        a[mt][3] = tf32_at<T, BM, kMajorA>(a_tile, r + 8, kk + t + 4);
+      }
+      PANS_CONV_UNROLL
+      for (int nt = 0; nt < NT; ++nt) {
+        const int c = warp_n0 + nt * 8 + g;
+        b[nt][0] = tf32_at<T, kBlockN, kMajorB>(b_tile, c, kk + t);
+        b[nt][1] = tf32_at<T, kBlockN, kMajorB>(b_tile, c, kk + t + 4);
+      }
+      PANS_CONV_UNROLL
+      for (int mt = 0; mt < MT; ++mt) {
+        PANS_CONV_UNROLL
+        for (int nt = 0; nt < NT; ++nt) ptx::mma_m16n8k8_tf32(acc[mt][nt], a[mt], b[nt], acc[mt][nt]);
+      }
+    }
+  } else {
+    static_assert(NT % 2 == 0, "ldmatrix.x4 loads B for two n8 tiles");
+    const int j = lane >> 3, r = lane & 7;
+    PANS_CONV_UNROLL
+    for (int kk = 0; kk < kBlockK; kk += 16) {
+      std::uint32_t a[MT][4], b[NT][2];
+      PANS_CONV_UNROLL
+      for (int mt = 0; mt < MT; ++mt) {
+        const int m0 = warp_m0 + mt * 16;
+        if constexpr (kMajorA == Major::K)
+          ptx::ldmatrix<4, false>(a[mt], a_tile + TileA::offset(m0 + (lane & 15), kk + 8 * (lane >> 4)));
+        else
+          ptx::ldmatrix<4, true>(a[mt], a_tile + TileA::offset(m0 + 8 * (j & 1), kk + 8 * (j >> 1) + r));
+      }
+      PANS_CONV_UNROLL
+      for (int nt = 0; nt < NT; nt += 2) {
+        const int n0 = warp_n0 + nt * 8;
+        std::uint32_t four[4];
+        if constexpr (kMajorB == Major::K)
+          ptx::ldmatrix<4, false>(four, b_tile + TileB::offset(n0 + 8 * (j >> 1) + r, kk + 8 * (j & 1)));
+        else
+          ptx::ldmatrix<4, true>(four, b_tile + TileB::offset(n0 + 8 * (j >> 1), kk + 8 * (j & 1) + r));
+        b[nt][0] = four[0];
+        b[nt][1] = four[1];
+        b[nt + 1][0] = four[2];
+        b[nt + 1][1] = four[3];
+      }
+      PANS_CONV_UNROLL
+      for (int mt = 0; mt < MT; ++mt) {
+        PANS_CONV_UNROLL
+        for (int nt = 0; nt < NT; ++nt) ptx::mma_m16n8k16_bf16(acc[mt][nt], a[mt], b[nt], acc[mt][nt]);
+      }
+    }
+  }
+}
+
+// What the kernel writes: C (+ bias[col]) to out[z * split_stride + row * n + col], and, when
+// row_sums is set, the sums over this split's K of each A row (wgrad: the dbias partials) to
+// row_sums[z * split_stride + row].
+template <class OutT>
+struct Epilogue {
+  OutT* out;
+  const float* bias;
+  float* row_sums;
+  std::int64_t split_stride;
+};
+
+struct GemmExtent {
+  int m, n, k;
+  int k_tiles_per_split;  // K steps of kBlockK per blockIdx.z
+};
+
+template <class T, int BM>
+constexpr std::size_t shared_bytes_for(Major a, Major b) {
+  return std::size_t(kStages) *
+         std::size_t((a == Major::K ? BM * (kBlockK + kChunk<T>) : kBlockK * (BM + 8)) +
+                     (b == Major::K ? kBlockN * (kBlockK + kChunk<T>) : kBlockK * (kBlockN + 8))) *
+         sizeof(T);
+}
+
+// C = A B over a BM x 64 tile per block: grid (ceil(M/BM), ceil(N/64), splits of K). Blocks with
+// consecutive blockIdx.x share one N tile (one slice of the weights), which stays in L2.
+// Mapping: 128 threads; warp w computes rows (w%2)*BM/2 and columns (w/2)*32 of the tile; thread
+// `tid` issues the cp.async chunks TileLoader assigns it. Shared (dynamic): kStages x (A tile + B
+// tile) = 54 KiB (BM 64) or 81 KiB (BM 128) in float32, 30 / 45 KiB in bfloat16; the launcher
+// opts in above 48 KiB (an H100 fits 2 float32 blocks of BM 128 per SM by shared memory; ~160
+// registers per thread would allow 3).
+// Bound: compute on the large layers: a stage brings (BM+64)*32 elements for 2*BM*64*32 flops,
+// 21 flops/byte of L2 traffic at BM 128 in float32 (43 in bfloat16). With mma.sync, 64-wide N
+// tiles and (for tf32) plain shared loads plus a cvt per fragment element, expect it well below
+// the tensor-core peak (research/perf.md 5.2); unmeasured.
+// Precondition: see the file comment; blockDim = kThreads.
+template <class T, class OutT, int BM, class GatherA, class GatherB>
+__global__ void __launch_bounds__(kThreads)
+    conv2d_implicit_gemm_mma(GemmExtent e, GatherA gather_a, GatherB gather_b, Epilogue<OutT> epilogue) {
+  constexpr Major kMajorA = GatherA::kMajor, kMajorB = GatherB::kMajor;
+  using TileA = SharedTile<T, BM, kMajorA>;
+  using TileB = SharedTile<T, kBlockN, kMajorB>;
+  constexpr int kStageElements = TileA::kElements + TileB::kElements;
+  constexpr int MT = BM / 2 / 16, NT = kBlockN / 2 / 8;
+
+  T* shared = pans::cuda::dynamic_shared<T>();
+  const int tid = int(threadIdx.x), lane = tid & 31, warp = tid >> 5;
+  const int block_m0 = int(blockIdx.x) * BM, block_n0 = int(blockIdx.y) * kBlockN;
+  const int warp_m0 = (warp & 1) * (BM / 2), warp_n0 = (warp >> 1) * (kBlockN / 2);
+
+  const TileLoader<T, BM, GatherA> load_a(gather_a, block_m0, tid);
+  const TileLoader<T, kBlockN, GatherB> load_b(gather_b, block_n0, tid);
+
+  const int total_tiles = (e.k + kBlockK - 1) / kBlockK;
+  const int first_tile = int(blockIdx.z) * e.k_tiles_per_split;
+  const int tiles = min(e.k_tiles_per_split, total_tiles - first_tile);
+
+  float acc[MT][NT][4];
+  PANS_CONV_UNROLL
+  for (int mt = 0; mt < MT; ++mt) {
+    PANS_CONV_UNROLL
+    for (int nt = 0; nt < NT; ++nt) {
+      PANS_CONV_UNROLL
+      for (int i = 0; i < 4; ++i) acc[mt][nt][i] = 0.0f;
+    }
+  }
+  // wgrad: thread tid < BM sums A's row tid (dy's channel) over K; only the first N tile does it.
+  const bool sum_rows = epilogue.row_sums != nullptr && blockIdx.y == 0 && tid < BM;
+  float row_sum = 0.0f;
+
+  // Prologue: stages 0 .. kStages-2 in flight. Every step commits one group (empty past the end),
+  // so "all but the newest kStages-2 groups done" always means "stage i has landed".
+  PANS_CONV_UNROLL
+  for (int s = 0; s < kStages - 1; ++s) {
+    if (s < tiles) {
+      T* stage = shared + s * kStageElements;
+      load_a.load(stage, (first_tile + s) * kBlockK);
+      load_b.load(stage + TileA::kElements, (first_tile + s) * kBlockK);
+    }
+    ptx::cp_async_commit_group();
+  }
+  for (int i = 0; i < tiles; ++i) {
+    ptx::cp_async_wait_group<kStages - 2>();
+    // Stage i is visible to every thread, and every thread has finished multiplying stage i-1,
+    // whose buffer the load below refills.
+    __syncthreads();
+    const int next = i + kStages - 1;
+    if (next < tiles) {
+      T* stage = shared + (next % kStages) * kStageElements;
+      load_a.load(stage, (first_tile + next) * kBlockK);
+      load_b.load(stage + TileA::kElements, (first_tile + next) * kBlockK);
+    }
+    ptx::cp_async_commit_group();
+    const T* stage = shared + (i % kStages) * kStageElements;
+    multiply_stage<T, BM, kMajorA, kMajorB, MT, NT>(stage, stage + TileA::kElements, warp_m0, warp_n0, lane, acc);
+    if (sum_rows) {
+      PANS_CONV_UNROLL
+      for (int k = 0; k < kBlockK; ++k) row_sum += load_as_float(stage + TileA::offset(tid, k));
+    }
+  }
+  ptx::cp_async_wait_group<0>();  // only empty groups remain; none may outlive the thread
+
+  const std::int64_t split_offset = std::int64_t(blockIdx.z) * epilogue.split_stride;
+  if (sum_rows && block_m0 + tid < e.m) epilogue.row_sums[split_offset + block_m0 + tid] = row_sum;
+  const int g = lane >> 2, t = lane & 3;
+  PANS_CONV_UNROLL
+  for (int mt = 0; mt < MT; ++mt) {
+    PANS_CONV_UNROLL
+    for (int nt = 0; nt < NT; ++nt) {
+      PANS_CONV_UNROLL
+      for (int half = 0; half < 2; ++half) {
+        const int row = block_m0 + warp_m0 + mt * 16 + g + 8 * half;
+        const int col = block_n0 + warp_n0 + nt * 8 + 2 * t;
+        if (row >= e.m) continue;
+        OutT* out = epilogue.out + split_offset + std::int64_t(row) * e.n;
+        PANS_CONV_UNROLL
+        for (int j = 0; j < 2; ++j) {
+          if (col + j >= e.n) continue;
+          const float bias = epilogue.bias != nullptr ? epilogue.bias[col + j] : 0.0f;
+          store_from_float(out + col + j, acc[mt][nt][2 * half + j] + bias);
+        }
+      }
+    }
+  }
+}
+
+}  // namespace pans::cuda::implicit_gemm

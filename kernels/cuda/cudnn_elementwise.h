@@ -1,0 +1,30 @@
+// Elementwise kernels the library paths need and cuDNN lacks: dtype conversion, adding a bfloat16
+// result into float32 (cuDNN writes dw in x's type, pans keeps float32 parameter gradients), and
+// leaky ReLU (cudnnActivationMode_t has none), the "separate activation" of the cuDNN batch-norm
+// baseline of InPlace-ABN, written as PyTorch's elementwise kernels are: one pass, 16-byte vectors.
+// Native CUDA builds with cuDNN only (kernels/cuda/cudnn_elementwise.cu). Device pointers on the
+// current device, 16-byte aligned (what the caching allocator returns); legacy default stream.
+#pragma once
+
+#include <cstdint>
+
+#include "tensor/dtype.h"
+
+namespace pans::cuda {
+
+// dst[i] (=) = float_to_bf16(src[i]), round to nearest even.
+void convert_float_to_bf16(const float* src, bf16* dst, std::int64_t count);
+
+// dst[i] += bf16_to_float(src[i]).
+void accumulate_bf16_into_float(const bf16* src, float* dst, std::int64_t count);
+
+// y[i] (=) = x[i] >= 0 ? x[i] : slope x[i]; y may alias x. T = float or bf16.
+template <class T>
+void leaky_relu_forward(const T* x, T* y, std::int64_t count, float slope);
+
+// dx[i] (=) = z[i] > 0 ? dz[i] : slope dz[i], from the forward output z (its sign is the input's
+// for slope > 0, as PyTorch's in-place leaky_relu backward uses); dx may alias dz.
+template <class T>
+void leaky_relu_backward(const T* z, const T* dz, T* dx, std::int64_t count, float slope);
+
+}  // namespace pans::cuda

@@ -1,0 +1,51 @@
+// InPlaceAbn: InPlace-ABN (kernels/iabn.h), batch normalisation with gamma_hat = |w| + eps
+// followed by leaky ReLU 0.01 or the identity, written over its input.
+//
+// Parameters "<name>.weight" (init 1) and "<name>.bias" (init 0); buffers "<name>.running_mean"
+// (0) and "<name>.running_var" (1); eps 1e-5, momentum 0.1 (method.md section 3). No
+// num_batches_tracked: only a momentum of None (a cumulative average) would read it.
+//
+// Buffer ownership. forward(x) normalises x's memory in place and keeps that same memory as its
+// saved output z; it returns a tensor sharing it. The input's producer must not need the input
+// again: in the model it is always a convolution's output, and a convolution's backward needs its
+// input and weight, never its output. The consumers of z (the next convolution, which saves it as
+// its input; the residual add; dropout) must not modify it either, or backward inverts the wrong
+// values: nothing writes into z until this layer's backward has run.
+//
+// forward:  z (=, over x); Train mode also updates the running statistics and saves the batch
+//           variance. Training needs at least 2 values per channel (N*H*W >= 2).
+// backward: dw (+=), db (+=); dx (=) into the caller's dx, which may be dz itself (then dz is
+//           consumed). Uses the mode of the last forward. Releases the saved output.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "kernels/iabn.h"
+#include "layers/parameter.h"
+
+namespace pans {
+
+class InPlaceAbn {
+ public:
+  InPlaceAbn(const std::string& name, std::int64_t channels, IabnActivation activation, const LayerOptions& options);
+
+  Tensor forward(Tensor x, Mode mode);
+  void backward(const Tensor& dz, Tensor& dx);
+
+  void append_parameters(std::vector<Parameter>& out) const;
+  void append_buffers(std::vector<Buffer>& out) const;
+
+  Parameter weight;
+  Parameter bias;
+  Buffer running_mean;
+  Buffer running_var;
+
+ private:
+  IabnParams params_;
+  Mode mode_ = Mode::Train;
+  Tensor output_;     // z: the forward input's memory, overwritten
+  Tensor batch_var_;  // {C}: the biased batch variance of the last Train forward
+};
+
+}  // namespace pans
