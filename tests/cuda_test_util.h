@@ -26,6 +26,19 @@ Tensor nan_tensor(const Shape& shape, DType dtype = DType::F32, Device device = 
 // Copies any tensor to the cpu (no-op copy for cpu tensors).
 Tensor on_cpu(const Tensor& tensor);
 
+// A float64 cpu copy of any float tensor.
+Tensor f64(const Tensor& tensor);
+
+// A cpu float32 tensor, uniform in [low, high), from Philox stream `stream` of `seed`.
+Tensor uniform_f32(const Shape& shape, std::uint64_t stream, double low, double high, std::uint64_t seed);
+
+// True when two tensors (any devices) have one shape and dtype and the same bytes.
+bool same_bits(const Tensor& a, const Tensor& b);
+
+// max |a - reference| / max |reference| (the absolute error for an all-zero reference); NaN anywhere
+// counts as infinite error.
+double peak_error(const Tensor& a, const Tensor& reference);
+
 // max |a - b| / max(1, |a|, |b|) over all elements; NaN anywhere counts as infinite error.
 double max_scaled_error(const Tensor& a, const Tensor& b);
 

@@ -16,11 +16,7 @@ using namespace pans::test;
 
 namespace {
 
-Tensor random_f32(const Shape& shape, std::uint64_t stream) {
-  Tensor t = Tensor::empty(shape);
-  fill_uniform(t, 2024, stream, -1.0, 1.0);
-  return t;
-}
+Tensor random_f32(const Shape& shape, std::uint64_t stream) { return uniform_f32(shape, stream, -1.0, 1.0, 2024); }
 
 // Equal bytes: `a` (any device, float32 or bfloat16) against the float32 cpu tensor `expected`
 // stored in a's dtype.

@@ -84,11 +84,7 @@ cpu::Conv2dGeometry geometry_of(const Case& c) {
           c.params.dilation};
 }
 
-Tensor random_f32(const Shape& shape, std::uint64_t stream) {
-  Tensor t = Tensor::empty(shape);
-  fill_uniform(t, 2025, stream, -1.0, 1.0);
-  return t;
-}
+Tensor random_f32(const Shape& shape, std::uint64_t stream) { return uniform_f32(shape, stream, -1.0, 1.0, 2025); }
 
 // tf32 = f32 with a 10-bit mantissa; cvt.rna rounds to nearest, ties away from zero. Computed
 // from the significand in double, independently of the emulator's bit manipulation.
@@ -107,8 +103,6 @@ Tensor map64(const Tensor& t, double (*f)(double)) {
 }
 double identity(double v) { return v; }
 double absolute(double v) { return std::abs(v); }
-
-Tensor f64(const Tensor& t) { return on_cpu(t).cast(DType::F64); }
 
 // max over elements of |got - expected| / magnitude; NaN anywhere counts as infinite.
 double max_error_per_magnitude(const Tensor& got, const Tensor& expected, const Tensor& magnitude) {

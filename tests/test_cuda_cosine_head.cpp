@@ -35,26 +35,10 @@ constexpr double kForwardTolerance = 1e-5;
 constexpr double kGradientTolerance = 2e-5;
 
 Tensor random_f32(const Shape& shape, std::uint64_t stream, double low = -1.0, double high = 1.0) {
-  Tensor t = Tensor::empty(shape, DType::F32);
-  fill_uniform(t, 2024, stream, low, high);
-  return t;
+  return uniform_f32(shape, stream, low, high, 2024);
 }
-
-Tensor f64(const Tensor& t) { return on_cpu(t).cast(DType::F64); }
 
 // max |a - reference| / max |reference|; NaN anywhere is infinite.
-double peak_error(const Tensor& a, const Tensor& reference) {
-  REQUIRE(a.same_shape(reference));
-  const std::vector<double> u = f64(a).to_vector<double>(), v = f64(reference).to_vector<double>();
-  double worst = 0, peak = 0;
-  for (std::size_t i = 0; i < u.size(); ++i) {
-    if (std::isnan(u[i]) || std::isnan(v[i])) return std::numeric_limits<double>::infinity();
-    worst = std::max(worst, std::abs(u[i] - v[i]));
-    peak = std::max(peak, std::abs(v[i]));
-  }
-  return peak > 0 ? worst / peak : worst;
-}
-
 bool bitwise_equal(const Tensor& a, const Tensor& b) {
   return on_cpu(a).to_vector<float>() == on_cpu(b).to_vector<float>();
 }

@@ -27,14 +27,7 @@ using namespace pans::test;
 namespace {
 
 Tensor uniform(const Shape& shape, std::uint64_t stream, double low, double high) {
-  Tensor t = Tensor::empty(shape);
-  fill_uniform(t, 1234, stream, low, high);
-  return t;
-}
-
-bool same_bits(const Tensor& gpu_result, const Tensor& expected) {
-  const std::vector<float> a = on_cpu(gpu_result).to_vector<float>(), b = expected.to_vector<float>();
-  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
+  return uniform_f32(shape, stream, low, high, 1234);
 }
 
 Tensor cpu_mask(std::int64_t batch, std::int64_t channels, double p, std::uint64_t seed, std::uint64_t stream) {

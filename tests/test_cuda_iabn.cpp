@@ -44,12 +44,8 @@ constexpr double kBf16Tolerance = 0x1p-8 + kTolerance;
 const std::vector<Shape> kShapes = {{1, 3, 5, 7}, {3, 7, 5, 37}, {2, 9, 11, 70}, {4, 13, 20, 40}};
 
 Tensor uniform(const Shape& shape, std::uint64_t stream, double low, double high) {
-  Tensor values = Tensor::empty(shape, DType::F32);
-  fill_uniform(values, 4321, stream, low, high);
-  return values;
+  return uniform_f32(shape, stream, low, high, 4321);
 }
-
-Tensor f64(const Tensor& tensor) { return on_cpu(tensor).cast(DType::F64); }
 
 // Per-channel parameters of an iABN layer with C channels, float32 on the cpu.
 struct Parameters {
@@ -81,11 +77,6 @@ std::string name(IabnActivation activation) {
   return activation == IabnActivation::LeakyRelu ? "leaky_relu" : "identity";
 }
 std::string name(IabnMode mode) { return mode == IabnMode::Train ? "train" : "eval"; }
-
-bool same_bits(const Tensor& a, const Tensor& b) {
-  const Tensor x = on_cpu(a), y = on_cpu(b);
-  return x.same_shape(y) && std::memcmp(x.raw_data(), y.raw_data(), x.nbytes()) == 0;
-}
 
 // What one backward produced; dw and db start from `dw0`, `db0` (accumulation).
 struct Gradients {

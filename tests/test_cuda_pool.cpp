@@ -32,9 +32,7 @@ using namespace pans::test;
 namespace {
 
 Tensor random_f32(const Shape& shape, std::uint64_t stream, double low = -1.0, double high = 1.0) {
-  Tensor t = Tensor::empty(shape);
-  fill_uniform(t, 2024, stream, low, high);
-  return t;
+  return uniform_f32(shape, stream, low, high, 2024);
 }
 
 // Values in {-1, 0, 1}: most 3x3 windows hold ties, so argmax depends on the tie rule.

@@ -29,14 +29,7 @@ namespace {
 
 // A CPU float32 tensor, uniform in [low, high).
 Tensor uniform(const Shape& shape, std::uint64_t stream, double low = -1.0, double high = 1.0) {
-  Tensor t = Tensor::empty(shape);
-  fill_uniform(t, 1234, stream, low, high);
-  return t;
-}
-
-bool same_bits(const Tensor& gpu_result, const Tensor& expected) {
-  const std::vector<float> a = on_cpu(gpu_result).to_vector<float>(), b = expected.to_vector<float>();
-  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
+  return uniform_f32(shape, stream, low, high, 1234);
 }
 
 // A device tensor of `shape` that starts `offset` floats into a NaN-filled allocation with spare

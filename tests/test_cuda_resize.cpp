@@ -37,11 +37,7 @@ namespace {
 constexpr double kForwardTolerance = kEmulated ? 0.0 : 2e-5;
 constexpr double kBackwardTolerance = kEmulated ? 0.0 : 1e-4;
 
-Tensor random_f32(const Shape& shape, std::uint64_t stream) {
-  Tensor t = Tensor::empty(shape);
-  fill_uniform(t, 2024, stream, -1.0, 1.0);
-  return t;
-}
+Tensor random_f32(const Shape& shape, std::uint64_t stream) { return uniform_f32(shape, stream, -1.0, 1.0, 2024); }
 
 bool identical(const Tensor& a, const Tensor& b) {
   const Tensor x = on_cpu(a), y = on_cpu(b);

@@ -23,16 +23,7 @@ using namespace pans::test;
 
 namespace {
 
-Tensor uniform(const Shape& shape, std::uint64_t stream) {
-  Tensor t = Tensor::empty(shape);
-  fill_uniform(t, 1234, stream, -1.0, 1.0);
-  return t;
-}
-
-bool same_bits(const Tensor& gpu_result, const Tensor& expected) {
-  const std::vector<float> a = on_cpu(gpu_result).to_vector<float>(), b = expected.to_vector<float>();
-  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
-}
+Tensor uniform(const Shape& shape, std::uint64_t stream) { return uniform_f32(shape, stream, -1.0, 1.0, 1234); }
 
 // A device copy of `host` that starts `offset` floats into a NaN-filled allocation with spare
 // floats after it: offsets 1..3 are not 16-byte aligned, and the spare floats must stay NaN.
