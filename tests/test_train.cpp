@@ -1,0 +1,263 @@
+// train_pans' parts: checkpoints (round trip, completeness markers, corrupt files), the segmentation
+// scores against a hand-computed confusion matrix, and the training loop on a tiny generated
+// dataset: a resumed run ends with the same bits as one that never stopped, and a checkpoint of
+// another recipe, a corrupt checkpoint or an occupied output folder are refused with errors naming
+// them.
+#include <doctest/doctest.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "data/scenes/generator.h"
+#include "train/checkpoint.h"
+#include "train/segmentation_metrics.h"
+#include "train/trainer.h"
+
+using namespace pans;
+namespace fs = std::filesystem;
+
+namespace {
+
+// A fresh folder per test case (ctest may run the cases of this binary in parallel), removed after.
+class TempDir {
+ public:
+  TempDir() {
+    static std::atomic<int> counter{0};
+    path_ =
+        fs::temp_directory_path() / ("pans_test_train_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
+    fs::remove_all(path_);
+    fs::create_directories(path_);
+  }
+  ~TempDir() { fs::remove_all(path_); }
+  std::string operator/(const std::string& name) const { return (path_ / name).string(); }
+
+ private:
+  fs::path path_;
+};
+
+// Expects `call` to throw pans::Error whose message contains every one of `parts`.
+template <class Call>
+void check_error_mentions(Call call, const std::vector<std::string>& parts) {
+  try {
+    call();
+    FAIL("no pans::Error thrown");
+  } catch (const Error& error) {
+    const std::string message = error.what();
+    for (const std::string& part : parts) {
+      CAPTURE(message);
+      CHECK(message.find(part) != std::string::npos);
+    }
+  }
+}
+
+std::vector<char> read_bytes(const std::string& path) {
+  std::ifstream file(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>()};
+}
+
+void write_bytes(const std::string& path, const std::vector<char>& bytes) {
+  std::ofstream(path, std::ios::binary | std::ios::trunc).write(bytes.data(), std::streamsize(bytes.size()));
+}
+
+Tensor counting_tensor(const Shape& shape, float start) {
+  Tensor t = Tensor::empty(shape);
+  for (std::int64_t i = 0; i < t.numel(); ++i) t.data<float>()[i] = start + 0.25f * float(i);
+  return t;
+}
+
+Checkpoint sample_checkpoint(std::int64_t iteration) {
+  return {
+      iteration,
+      {{"lr", 0.02}, {"crop", 192}},
+      {{"body.conv1.weight", counting_tensor({2, 3, 3, 1}, 1.5f)}, {"cls.cls.weight", counting_tensor({4}, -2.0f)}}};
+}
+
+// Eight 64x40 scenes for training, two for validation: a dataset that trains in milliseconds.
+std::string tiny_dataset(const TempDir& dir) {
+  scenes::SceneConfig scenes;
+  scenes.width = 64;
+  scenes.height = 40;
+  scenes.training_images = 8;
+  scenes.validation_images = 2;
+  scenes.test_images = 1;
+  const std::string root = dir / "scenes";
+  scenes::generate_if_missing(root, scenes, 1);
+  return root;
+}
+
+// The model's structure at toy widths, the CPU recipe at toy sizes.
+TrainConfig tiny_config(const std::string& data_root, const std::string& out) {
+  TrainConfig config = cpu_defaults();
+  config.model.stem_channels = 4;
+  config.model.widths = {2, 2, 3, 4};
+  config.model.blocks = {1, 1, 1, 1};
+  config.model.head_channels = 4;
+  config.data_root = data_root;
+  config.iterations = 6;
+  config.augment.crop = 48;
+  config.workers = 2;
+  config.log_every = 2;
+  config.val_every = 3;
+  config.checkpoint_every = 100;
+  config.out = out;
+  return config;
+}
+
+}  // namespace
+
+TEST_CASE("checkpoint: a round trip restores every tensor bit for bit, and only a DONE marker makes it complete") {
+  TempDir dir;
+  const Checkpoint written = sample_checkpoint(120);
+  write_checkpoint(dir / "", written);
+  CHECK(fs::exists(checkpoint_path(dir / "", 120)));
+  CHECK(fs::exists(done_marker_path(dir / "", 120)));
+  CHECK_FALSE(fs::exists(checkpoint_path(dir / "", 120) + ".tmp"));
+  CHECK(complete_checkpoints(dir / "") == std::vector<std::int64_t>{120});
+
+  const Checkpoint read = read_checkpoint(checkpoint_path(dir / "", 120));
+  CHECK(read.iteration == 120);
+  CHECK(read.config == written.config);
+  REQUIRE(read.tensors.size() == 2);
+  for (std::size_t i = 0; i < 2; ++i) {
+    CHECK(read.tensors[i].name == written.tensors[i].name);
+    CHECK(read.tensors[i].value.shape() == written.tensors[i].value.shape());
+    CHECK(read.tensors[i].value.to_vector<float>() == written.tensors[i].value.to_vector<float>());
+  }
+
+  std::vector<NamedTensor> destinations = {{"cls.cls.weight", Tensor::zeros({4})},
+                                           {"body.conv1.weight", Tensor::zeros({2, 3, 3, 1})}};
+  restore_tensors(read, destinations, "ckpt");
+  CHECK(destinations[0].value.to_vector<float>() == written.tensors[1].value.to_vector<float>());
+  destinations[1].value = Tensor::zeros({2, 3, 3, 2});
+  check_error_mentions([&] { restore_tensors(read, destinations, "ckpt.bin"); }, {"ckpt.bin", "body.conv1.weight"});
+
+  write_checkpoint(dir / "", sample_checkpoint(240));
+  write_checkpoint(dir / "", sample_checkpoint(360));
+  fs::remove(done_marker_path(dir / "", 360));  // as if killed between the rename and the marker
+  CHECK(complete_checkpoints(dir / "") == std::vector<std::int64_t>{120, 240});
+  remove_old_checkpoints(dir / "", 1);
+  CHECK(complete_checkpoints(dir / "") == std::vector<std::int64_t>{240});
+  CHECK_FALSE(fs::exists(checkpoint_path(dir / "", 120)));
+}
+
+TEST_CASE("checkpoint: every truncation, a flipped payload byte and a foreign file are errors naming the file") {
+  TempDir dir;
+  write_checkpoint(dir / "", sample_checkpoint(7));
+  const std::string path = checkpoint_path(dir / "", 7);
+  const std::vector<char> good = read_bytes(path);
+  for (std::size_t length = 0; length < good.size(); length += 7) {
+    CAPTURE(length);
+    write_bytes(path, std::vector<char>(good.begin(), good.begin() + std::ptrdiff_t(length)));
+    check_error_mentions([&] { read_checkpoint(path); }, {path});
+  }
+  std::vector<char> flipped = good;
+  flipped[flipped.size() - 3] ^= 0x10;
+  write_bytes(path, flipped);
+  check_error_mentions([&] { read_checkpoint(path); }, {path, "checksum"});
+  write_bytes(path, {'P', 'K', 3, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0});
+  check_error_mentions([&] { read_checkpoint(path); }, {path, "not a pans checkpoint"});
+  check_error_mentions([&] { read_checkpoint(dir / "missing.bin"); }, {"missing.bin"});
+}
+
+TEST_CASE("metrics: per-class IoU, mIoU13 over present classes and mIoU11 without other and pedestrian") {
+  ConfusionMatrix matrix(13);
+  // Ground truth: unlabeled 10 pixels (8 right, 2 called road), road 20 (15 right, 5 called
+  // sidewalk), sidewalk 5 (all right), pedestrian 4 (1 right, 3 called road), car 6 (none right:
+  // all called wall). Wall and the other 7 classes are absent from the ground truth.
+  matrix.add(0, 0, 8);
+  matrix.add(0, 7, 2);
+  matrix.add(7, 7, 15);
+  matrix.add(7, 8, 5);
+  matrix.add(8, 8, 5);
+  matrix.add(4, 4, 1);
+  matrix.add(4, 7, 3);
+  matrix.add(10, 11, 6);
+  const SegmentationScores scores = segmentation_scores(matrix);
+  const double unlabeled = 8.0 / 10, road = 15.0 / (20 + 5), sidewalk = 5.0 / 10, pedestrian = 1.0 / 4, car = 0;
+  REQUIRE(scores.iou.size() == 13);
+  CHECK(*scores.iou[0] == doctest::Approx(unlabeled));
+  CHECK(*scores.iou[7] == doctest::Approx(road));  // TP 15, FN 5, FP 2 + 3
+  CHECK(*scores.iou[8] == doctest::Approx(sidewalk));
+  CHECK(*scores.iou[4] == doctest::Approx(pedestrian));
+  CHECK(*scores.iou[10] == doctest::Approx(car));
+  for (int absent : {1, 2, 3, 5, 6, 9, 11, 12}) CHECK_FALSE(scores.iou[std::size_t(absent)].has_value());
+  CHECK(*scores.miou13 == doctest::Approx((unlabeled + road + sidewalk + pedestrian + car) / 5));
+  CHECK(*scores.miou11 == doctest::Approx((unlabeled + road + sidewalk + car) / 4));
+  CHECK(scores.pixel_accuracy == doctest::Approx(29.0 / 45));
+  CHECK(format_scores(scores).find("pedestrian*") != std::string::npos);
+
+  // From logits: argmax per pixel (ties to the lower class); anomaly (13) and ignore (255) are skipped.
+  ConfusionMatrix from_logits(3);
+  const Tensor logits = Tensor::from_vector<float>({0, 5, 1, /**/ 2, 2, 0, /**/ 9, 0, 0, /**/ 0, 0, 4}, {1, 2, 2, 3});
+  const Tensor labels = Tensor::from_vector<std::uint8_t>({1, 1, 255, 3}, {1, 2, 2});
+  from_logits.add_predictions(logits, labels);
+  CHECK(from_logits.count(1, 1) == 1);
+  CHECK(from_logits.count(1, 0) == 1);
+  CHECK(from_logits.total() == 2);
+}
+
+TEST_CASE("training: N iterations straight give the same bits as N/2, a resume, then N/2") {
+  TempDir dir;
+  const std::string data = tiny_dataset(dir);
+  std::ostringstream console;
+  const TrainSummary straight = train(tiny_config(data, dir / "straight"), console);
+  CHECK(straight.iteration == 6);
+  REQUIRE(straight.last_validation.has_value());
+  CHECK(straight.last_validation->miou13.has_value());
+
+  TrainConfig first_half = tiny_config(data, dir / "resumed");
+  first_half.stop_after = 3;
+  CHECK(train(first_half, console).iteration == 3);
+  CHECK(complete_checkpoints(dir / "resumed") == std::vector<std::int64_t>{3});
+  TrainConfig second_half = tiny_config(data, dir / "resumed");
+  second_half.start = StartFrom::LatestCheckpoint;
+  second_half.workers = 1;  // the loader's thread count does not change the batches
+  CHECK(train(second_half, console).iteration == 6);
+
+  const Checkpoint a = read_checkpoint(checkpoint_path(dir / "straight", 6));
+  const Checkpoint b = read_checkpoint(checkpoint_path(dir / "resumed", 6));
+  REQUIRE(a.tensors.size() == b.tensors.size());
+  for (std::size_t i = 0; i < a.tensors.size(); ++i) {
+    CAPTURE(a.tensors[i].name);
+    CHECK(a.tensors[i].name == b.tensors[i].name);
+    CHECK(a.tensors[i].value.to_vector<float>() == b.tensors[i].value.to_vector<float>());
+  }
+  std::int64_t momentum_tensors = 0;
+  for (const NamedTensor& t : a.tensors) momentum_tensors += t.name.rfind("momentum.", 0) == 0;
+  CHECK(momentum_tensors > 0);
+  std::ifstream log(dir / "resumed/metrics.jsonl");
+  std::string line;
+  int validations = 0;
+  while (std::getline(log, line)) validations += line.find("\"type\":\"validation\"") != std::string::npos;
+  CHECK(validations == 2);  // at iteration 3 (before stopping) and 6
+}
+
+TEST_CASE("training: another recipe's checkpoint, a corrupt checkpoint and an occupied --out are refused by name") {
+  TempDir dir;
+  const std::string data = tiny_dataset(dir);
+  std::ostringstream console;
+  TrainConfig config = tiny_config(data, dir / "run");
+  config.stop_after = 2;
+  train(config, console);
+  const std::string checkpoint = checkpoint_path(dir / "run", 2);
+
+  check_error_mentions([&] { train(config, console); }, {"--out", "run", "--resume"});
+
+  TrainConfig other = config;
+  other.start = StartFrom::LatestCheckpoint;
+  other.lr = 0.5;
+  check_error_mentions([&] { train(other, console); }, {checkpoint, "another recipe", "lr: 0.02"});
+
+  std::vector<char> bytes = read_bytes(checkpoint);
+  bytes.resize(bytes.size() / 2);
+  write_bytes(checkpoint, bytes);
+  TrainConfig resume = config;
+  resume.start = StartFrom::LatestCheckpoint;
+  check_error_mentions([&] { train(resume, console); }, {checkpoint, "truncated"});
+}

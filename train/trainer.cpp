@@ -1,0 +1,294 @@
+#include "train/trainer.h"
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+
+#include "data/classes.h"
+#include "data/loader.h"
+#include "data/pipelines.h"
+#include "kernels/cross_entropy.h"
+#include "models/pspnet.h"
+#include "optim/poly_lr.h"
+#include "optim/sgd.h"
+#include "train/checkpoint.h"
+#include "train/metrics_log.h"
+#include "train/validation.h"
+
+namespace pans {
+namespace fs = std::filesystem;
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+constexpr const char* kMetricsFile = "metrics.jsonl";
+constexpr int kPrefetchBatches = 4;
+
+double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
+
+std::string printf_string(const char* format, double value) {
+  char text[64];
+  std::snprintf(text, sizeof text, format, value);
+  return text;
+}
+
+// What a checkpoint holds: parameters, running statistics and momentum buffers, by name.
+std::vector<NamedTensor> checkpointed_tensors(const PspNet& model, const SgdOptimizer& optimizer) {
+  std::vector<NamedTensor> tensors;
+  const std::vector<Parameter> parameters = model.parameters();
+  for (const Parameter& p : parameters) tensors.push_back({p.name, p.value});
+  for (const Buffer& b : model.buffers()) tensors.push_back({b.name, b.value});
+  const std::vector<Tensor> momentum = optimizer.momentum_buffers();
+  for (std::size_t i = 0; i < momentum.size(); ++i) tensors.push_back({"momentum." + parameters[i].name, momentum[i]});
+  return tensors;
+}
+
+// A fresh run never writes into the folder of another one.
+void refuse_existing_run(const std::string& out) {
+  const std::vector<std::int64_t> done = complete_checkpoints(out);
+  const bool has_log = fs::exists(fs::path(out) / kMetricsFile);
+  PANS_CHECK(done.empty() && !has_log, "--out ", out, " already holds a training run (",
+             done.empty() ? std::string(kMetricsFile) : checkpoint_path(out, done.back()),
+             "); pass --resume to continue it, or choose another --out");
+}
+
+struct LossSums {
+  double main = 0, deep_supervision = 0;
+  std::int64_t count = 0;
+};
+
+class TrainingRun {
+ public:
+  TrainingRun(const TrainConfig& config, std::ostream& console)
+      : config_(config),
+        console_(console),
+        training_(std::make_shared<const StreetHazards>(config.data_root, Split::Training)),
+        validation_(std::make_shared<const StreetHazards>(config.data_root, Split::Validation)),
+        iterations_(total_iterations(config, training_->size())),
+        batches_per_epoch_(training_->size() / config.batch),
+        recipe_(recipe_json(config, iterations_)),
+        model_(config.model, {DType::F32, config.device, config.seed}),
+        optimizer_(config.momentum, config.weight_decay),
+        schedule_(config.lr, iterations_, config.lr_power) {
+    for (const Parameter& p : model_.parameters()) optimizer_.add(p.value, p.grad);
+  }
+
+  TrainSummary run() {
+    fs::create_directories(config_.out);
+    const std::string resumed_from = start();
+    const std::int64_t stop = std::min(iterations_, config_.stop_after.value_or(iterations_));
+    print_start(stop);
+    log_ = std::make_unique<MetricsLog>((fs::path(config_.out) / kMetricsFile).string());
+    log_->write({{"type", "start"},
+                 {"iteration", iteration_},
+                 {"resumed_from", resumed_from.empty() ? nlohmann::json() : nlohmann::json(resumed_from)},
+                 {"device", config_.device.str()},
+                 {"parameters", model_.parameter_count()},
+                 {"recipe", recipe_}});
+    if (iteration_ >= stop) {
+      console_ << "nothing to train: the checkpoint is at iteration " << iteration_ << " of " << iterations_ << "\n";
+      return summary();
+    }
+    BatchLoader loader(DistributedSampler(training_->size(), SampleOrder::Shuffled, config_.seed),
+                       training_samples(training_, config_.augment, config_.seed),
+                       {config_.batch, config_.workers, kPrefetchBatches, LastBatch::Drop}, iteration_,
+                       stop - iteration_);
+    session_start_iteration_ = iteration_;
+    session_start_ = interval_start_ = Clock::now();
+    while (std::optional<Batch> batch = loader.next()) {
+      step(*batch);
+      if (iteration_ % config_.log_every == 0 || iteration_ == stop) log_progress(stop);
+      if (iteration_ % config_.checkpoint_every == 0 || iteration_ == stop) save_checkpoint();
+      if (validation_due(iteration_)) validate();
+    }
+    return summary();
+  }
+
+ private:
+  // Restores the latest complete checkpoint when resuming; returns its path, or "" for a fresh start.
+  std::string start() {
+    if (config_.start == StartFrom::Scratch) {
+      refuse_existing_run(config_.out);
+      return "";
+    }
+    const std::vector<std::int64_t> done = complete_checkpoints(config_.out);
+    if (done.empty()) {
+      console_ << "--resume: no complete checkpoint in " << config_.out << ", starting from iteration 0\n";
+      return "";
+    }
+    const std::string path = checkpoint_path(config_.out, done.back());
+    const Checkpoint checkpoint = read_checkpoint(path);
+    const std::string differences = recipe_differences(checkpoint.config, recipe_);
+    PANS_CHECK(differences.empty(), path, " was written by another recipe (", differences,
+               "); resume with the flags of that run, or choose another --out");
+    PANS_CHECK(checkpoint.iteration == done.back() && checkpoint.iteration <= iterations_, path, ": holds iteration ",
+               checkpoint.iteration, ", expected ", done.back(), " (of ", iterations_, ")");
+    restore_tensors(checkpoint, checkpointed_tensors(model_, optimizer_), path);
+    iteration_ = checkpoint.iteration;
+    console_ << "resumed from " << path << " (iteration " << iteration_ << ")\n";
+    return path;
+  }
+
+  void print_start(std::int64_t stop) {
+    console_ << "model: " << preset_name(config_.preset) << " preset, "
+             << classifier_kind_name(config_.model.classifier) << " classifier, " << model_.parameter_count()
+             << " parameters, on " << config_.device.str() << "\n"
+             << "data: " << config_.data_root << " (" << training_->size() << " training, " << validation_->size()
+             << " validation images)\n"
+             << "schedule: " << iterations_ << " iterations (" << batches_per_epoch_ << " per epoch) of batch "
+             << config_.batch << ", " << config_.augment.crop << "x" << config_.augment.crop << " crops, scales ["
+             << config_.augment.min_scale << ", " << config_.augment.max_scale << "], lr " << config_.lr << " (poly "
+             << config_.lr_power << ")";
+    if (stop < iterations_) console_ << ", stopping after iteration " << stop;
+    console_ << "\noutput: " << config_.out << "\n";
+    console_.flush();
+  }
+
+  void step(const Batch& batch) {
+    const Device device = config_.device;
+    const Tensor images = device.is_cpu() ? batch.images : batch.images.to(device);
+    const Tensor labels = device.is_cpu() ? batch.labels : batch.labels.to(device);
+    model_.zero_grad();
+    const PspNetOutput out = model_.forward(images, Mode::Train, std::uint64_t(iteration_));
+    Tensor dmain = Tensor::empty(out.logits.shape(), out.logits.dtype(), device);
+    const double main = softmax_cross_entropy(out.logits, labels, dmain);
+    Tensor ddeep;
+    double deep = 0;
+    if (out.deep_supervision_logits.defined()) {
+      ddeep = Tensor::empty(out.deep_supervision_logits.shape(), out.logits.dtype(), device);
+      deep = softmax_cross_entropy(out.deep_supervision_logits, labels, ddeep, kIgnoreLabel,
+                                   config_.deep_supervision_weight) /
+             config_.deep_supervision_weight;
+    }
+    PANS_CHECK(std::isfinite(main) && std::isfinite(deep), "training diverged at iteration ", iteration_ + 1,
+               ": loss main ", main, ", deep supervision ", deep, " (try a lower --lr)");
+    model_.backward(dmain, ddeep);
+    last_lr_ = schedule_.at(iteration_);
+    optimizer_.step(last_lr_);
+    ++iteration_;
+    losses_.main += main;
+    losses_.deep_supervision += deep;
+    ++losses_.count;
+  }
+
+  bool validation_due(std::int64_t done) const {
+    return done == iterations_ || (config_.val_every > 0 && done % config_.val_every == 0);
+  }
+
+  // Wall time of this session's iterations (loading included), without validations and checkpoints.
+  double training_seconds() const { return seconds_since(session_start_) - paused_seconds_; }
+
+  // Training seconds still to go, plus the validations ahead at the pace of the last one.
+  double eta_seconds(std::int64_t stop) const {
+    const double per_iteration = training_seconds() / double(iteration_ - session_start_iteration_);
+    std::int64_t validations = 0;
+    for (std::int64_t it = iteration_ + 1; it <= stop; ++it) validations += validation_due(it);
+    return per_iteration * double(stop - iteration_) + double(validations) * last_validation_seconds_;
+  }
+
+  void log_progress(std::int64_t stop) {
+    const double seconds = seconds_since(interval_start_);
+    const double images_per_second = double(losses_.count * config_.batch) / seconds;
+    const double main = losses_.main / double(losses_.count);
+    const double deep = losses_.deep_supervision / double(losses_.count);
+    const double total = main + config_.deep_supervision_weight * deep;
+    const std::int64_t epoch = (iteration_ - 1) / batches_per_epoch_, in_epoch = (iteration_ - 1) % batches_per_epoch_;
+    char line[320];
+    std::snprintf(line, sizeof line,
+                  "it %lld/%lld  epoch %lld (%lld/%lld)  loss %.4f (main %.4f, deep-sup %.4f)  lr %.6f  %.1f img/s  "
+                  "ETA %s\n",
+                  static_cast<long long>(iteration_), static_cast<long long>(iterations_),
+                  static_cast<long long>(epoch + 1), static_cast<long long>(in_epoch + 1),
+                  static_cast<long long>(batches_per_epoch_), total, main, deep, last_lr_, images_per_second,
+                  format_duration(eta_seconds(stop)).c_str());
+    console_ << line;
+    console_.flush();
+    log_->write({{"type", "train"},
+                 {"iteration", iteration_},
+                 {"epoch", double(iteration_) / double(batches_per_epoch_)},
+                 {"loss", total},
+                 {"loss_main", main},
+                 {"loss_deep_supervision", deep},
+                 {"lr", last_lr_},
+                 {"images_per_second", images_per_second}});
+    losses_ = LossSums{};
+    interval_start_ = Clock::now();
+  }
+
+  void save_checkpoint() {
+    const Clock::time_point start = Clock::now();
+    write_checkpoint(config_.out, {iteration_, recipe_, checkpointed_tensors(model_, optimizer_)});
+    remove_old_checkpoints(config_.out, config_.keep_checkpoints);
+    pause(start);
+  }
+
+  void validate() {
+    const Clock::time_point start = Clock::now();
+    const ConfusionMatrix matrix = evaluate_native_resolution(model_, validation_, config_.batch, config_.workers);
+    const SegmentationScores scores = segmentation_scores(matrix);
+    last_validation_seconds_ = seconds_since(start);
+    console_ << "validation at iteration " << iteration_ << " (" << validation_->size() << " images at native size, "
+             << printf_string("%.1f", last_validation_seconds_) << " s):\n"
+             << format_scores(scores);
+    console_.flush();
+    nlohmann::json iou = nlohmann::json::object();
+    for (std::size_t c = 0; c < scores.iou.size(); ++c)
+      iou[streethazards::class_name(int(c))] = scores.iou[c] ? nlohmann::json(*scores.iou[c]) : nlohmann::json();
+    const auto optional_json = [](const std::optional<double>& v) { return v ? nlohmann::json(*v) : nlohmann::json(); };
+    log_->write({{"type", "validation"},
+                 {"iteration", iteration_},
+                 {"images", validation_->size()},
+                 {"miou13", optional_json(scores.miou13)},
+                 {"miou11", optional_json(scores.miou11)},
+                 {"pixel_accuracy", scores.pixel_accuracy},
+                 {"iou", iou},
+                 {"seconds", last_validation_seconds_}});
+    last_scores_ = scores;
+    pause(start);
+  }
+
+  // Leaves the time since `start` out of the training time and the next images/s.
+  void pause(Clock::time_point start) {
+    const Clock::duration paused = Clock::now() - start;
+    paused_seconds_ += std::chrono::duration<double>(paused).count();
+    interval_start_ += paused;
+  }
+
+  TrainSummary summary() const {
+    TrainSummary summary;
+    summary.iteration = iteration_;
+    summary.iterations = iterations_;
+    summary.last_validation = last_scores_;
+    const std::int64_t trained = iteration_ - session_start_iteration_;
+    if (trained > 0) summary.images_per_second = double(trained * config_.batch) / training_seconds();
+    return summary;
+  }
+
+  const TrainConfig config_;
+  std::ostream& console_;
+  const std::shared_ptr<const StreetHazards> training_, validation_;
+  const std::int64_t iterations_, batches_per_epoch_;
+  const nlohmann::json recipe_;
+  PspNet model_;
+  SgdOptimizer optimizer_;
+  const PolyLearningRate schedule_;
+  std::unique_ptr<MetricsLog> log_;
+
+  std::int64_t iteration_ = 0, session_start_iteration_ = 0;
+  double last_lr_ = 0, paused_seconds_ = 0, last_validation_seconds_ = 0;
+  LossSums losses_;
+  Clock::time_point session_start_, interval_start_;
+  std::optional<SegmentationScores> last_scores_;
+};
+
+}  // namespace
+
+TrainSummary train(const TrainConfig& config, std::ostream& console) {
+  check_train_config(config);
+  TrainingRun run(config, console);
+  return run.run();
+}
+
+}  // namespace pans

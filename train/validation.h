@@ -1,0 +1,20 @@
+// Periodic validation during training: one forward per image at its own resolution, single scale,
+// no flip, Eval mode (running statistics, no dropout), accumulated into one confusion matrix over
+// the whole split. The multi-scale test protocol of method.md §5 belongs to eval_pans.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+
+#include "data/streethazards.h"
+#include "models/pspnet.h"
+#include "train/segmentation_metrics.h"
+
+namespace pans {
+
+// Every image of `dataset` must have the size of its first one (StreetHazards: 1280x720). Batches of
+// `batch` images are decoded by `workers` loader threads while the model runs.
+ConfusionMatrix evaluate_native_resolution(PspNet& model, std::shared_ptr<const StreetHazards> dataset,
+                                           std::int64_t batch, int workers);
+
+}  // namespace pans
