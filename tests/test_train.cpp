@@ -100,6 +100,7 @@ TrainConfig tiny_config(const std::string& data_root, const std::string& out) {
   config.model.head_channels = 4;
   config.data_root = data_root;
   config.iterations = 6;
+  config.lr = 0.02;
   config.augment.crop = 48;
   config.workers = 2;
   config.log_every = 2;

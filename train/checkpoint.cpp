@@ -19,6 +19,7 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr char kMagic[8] = {'P', 'A', 'N', 'S', 'C', 'K', 'P', 'T'};
+constexpr const char* kCheckpointPrefix = "checkpoint_";
 constexpr const char* kDonePrefix = "DONE_";
 
 // FNV-1a over the payload: cheap next to the disk, and enough to tell a damaged file from a good one.
@@ -108,7 +109,7 @@ void read_exactly(std::ifstream& file, void* data, std::size_t bytes, const std:
 }  // namespace
 
 std::string checkpoint_path(const std::string& folder, std::int64_t iteration) {
-  return (fs::path(folder) / ("checkpoint_" + iteration_digits(iteration) + ".bin")).string();
+  return (fs::path(folder) / (kCheckpointPrefix + iteration_digits(iteration) + ".bin")).string();
 }
 
 std::string done_marker_path(const std::string& folder, std::int64_t iteration) {
@@ -204,6 +205,10 @@ Checkpoint read_checkpoint(const std::string& path) {
   PANS_CHECK(checksum.hex() == expected_checksum, path, ": corrupt checkpoint (payload checksum ", checksum.hex(),
              ", the header says ", expected_checksum, ")");
   return checkpoint;
+}
+
+bool is_checkpoint_file_name(const std::string& name) {
+  return name.rfind(kCheckpointPrefix, 0) == 0 || name.rfind(kDonePrefix, 0) == 0;
 }
 
 std::vector<std::int64_t> complete_checkpoints(const std::string& folder) {

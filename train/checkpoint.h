@@ -45,6 +45,9 @@ void write_checkpoint(const std::string& folder, const Checkpoint& checkpoint);
 // the file when it is missing, truncated, of another format or version, or fails its checksum.
 Checkpoint read_checkpoint(const std::string& path);
 
+// Whether a file name in a run's folder is a checkpoint, its temporary or a DONE marker.
+bool is_checkpoint_file_name(const std::string& name);
+
 // The iterations of the complete checkpoints in `folder` (those with a DONE marker), ascending.
 std::vector<std::int64_t> complete_checkpoints(const std::string& folder);
 // Deletes all complete checkpoints but the newest `keep` (marker first, so a crash in between leaves

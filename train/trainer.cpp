@@ -45,13 +45,14 @@ std::vector<NamedTensor> checkpointed_tensors(const PspNet& model, const SgdOpti
   return tensors;
 }
 
-// A fresh run never writes into the folder of another one.
+// A fresh run never writes into the folder of another one: one that holds a metrics log, a
+// checkpoint (complete or not) or a DONE marker.
 void refuse_existing_run(const std::string& out) {
-  const std::vector<std::int64_t> done = complete_checkpoints(out);
-  const bool has_log = fs::exists(fs::path(out) / kMetricsFile);
-  PANS_CHECK(done.empty() && !has_log, "--out ", out, " already holds a training run (",
-             done.empty() ? std::string(kMetricsFile) : checkpoint_path(out, done.back()),
-             "); pass --resume to continue it, or choose another --out");
+  for (const fs::directory_entry& entry : fs::directory_iterator(out)) {
+    const std::string name = entry.path().filename().string();
+    PANS_CHECK(name != kMetricsFile && !is_checkpoint_file_name(name), "--out ", out, " already holds a training run (",
+               entry.path().string(), "); pass --resume to continue it, or choose another --out");
+  }
 }
 
 struct LossSums {
