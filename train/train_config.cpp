@@ -23,7 +23,9 @@ TrainConfig cpu_defaults() {
   config.augment.max_scale = 1.25;
   config.augment.crop = 192;
   config.epochs = 25;
-  config.lr = 0.02;  // from scratch and with a small network, a larger step than the paper's 0.007 learns faster
+  // From scratch and with a narrow network, a larger step than the paper's 0.007 learns faster in
+  // the 15-minute budget: on the embedded data, validation mIoU13 53.2 at lr 0.02, 56.9 at 0.05.
+  config.lr = 0.05;
   config.device = Device::cpu();
   config.workers = 1;  // one decoding thread keeps up (~5 ms per sample) and leaves the cores to the compute
   config.log_every = 100;
