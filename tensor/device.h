@@ -1,6 +1,7 @@
 // Where a tensor's memory lives: host memory, or the memory of CUDA device n.
 #pragma once
 
+#include <optional>
 #include <string>
 
 namespace pans {
@@ -23,5 +24,10 @@ struct Device {
 
 // Parses "cpu", "cuda" or "cuda:N" (command-line flags); throws pans::Error naming the text otherwise.
 Device parse_device(const std::string& text);
+
+// The device a command-line flag names, checked to be usable; without the flag, the first GPU when
+// one is usable, else the CPU. Throws pans::Error naming `flag` and, for a GPU that is not there,
+// why none is usable (tensor/cuda_runtime.h).
+Device device_from_flag(const std::optional<std::string>& value, const std::string& flag = "--device");
 
 }  // namespace pans

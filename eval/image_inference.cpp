@@ -1,0 +1,112 @@
+#include "eval/image_inference.h"
+
+#include <algorithm>
+#include <cctype>
+#include <chrono>
+#include <filesystem>
+
+#include "data/png.h"
+#include "eval/model_loading.h"
+#include "eval/npy.h"
+
+namespace pans {
+namespace fs = std::filesystem;
+namespace {
+
+bool is_png_name(const fs::path& path) {
+  std::string extension = path.extension().string();
+  std::transform(extension.begin(), extension.end(), extension.begin(),
+                 [](unsigned char c) { return char(std::tolower(c)); });
+  return extension == ".png";
+}
+
+// <out>/<the image's folder relative to the input folder>/<stem>: what the outputs' names start with.
+fs::path output_prefix(const InferenceRequest& request, const fs::path& image) {
+  const fs::path relative =
+      fs::is_directory(request.input) ? image.lexically_relative(request.input) : image.filename();
+  return fs::path(request.out) / relative.parent_path() / relative.stem();
+}
+
+std::string with_suffix(const fs::path& prefix, const std::string& suffix) { return prefix.string() + suffix; }
+
+ScoreKind chosen_score(const InferenceRequest& request, ClassifierKind classifier) {
+  const std::vector<ScoreKind> supported = supported_scores(classifier);
+  const ScoreKind score = request.score.value_or(default_score(classifier));
+  if (std::find(supported.begin(), supported.end(), score) == supported.end())
+    PANS_FAIL("--score ", score_kind_name(score), ": ", request.checkpoint, " has a ", classifier_kind_name(classifier),
+              " classifier, which gives ", score_kind_name(supported[0]), " and ", score_kind_name(supported[1]));
+  return score;
+}
+
+HeatRange chosen_heat_range(const InferenceRequest& request, ScoreKind score) {
+  const HeatRange natural = score_is_bounded(score) ? HeatRange::Fixed : HeatRange::PerImage;
+  const HeatRange range = request.heat_range.value_or(natural);
+  PANS_CHECK(range == HeatRange::PerImage || score_is_bounded(score), "--heat-range fixed: ", score_kind_name(score),
+             " is unbounded; use per-image");
+  return range;
+}
+
+void write_outputs(const fs::path& prefix, const Image& image, const MultiScaleResult& result, ScoreKind score,
+                   HeatRange range, bool write_npy) {
+  fs::create_directories(prefix.parent_path());
+  const Tensor& scores = result.scores(score);
+  const Image heat = heat_map(scores, range);
+  write_png(with_suffix(prefix, "_segmentation.png"), colorize_segmentation(result.segmentation));
+  write_png(with_suffix(prefix, "_anomaly.png"), heat);
+  write_png(with_suffix(prefix, "_overlay.png"), overlay(image, heat));
+  if (write_npy)
+    write_npy_matrix(with_suffix(prefix, "_anomaly.npy"), {scores.dim(0), scores.dim(1), scores.to_vector<float>()});
+}
+
+}  // namespace
+
+std::vector<std::string> input_images(const std::string& input) {
+  PANS_CHECK(fs::exists(input), "--input ", input, ": no such file or folder");
+  if (!fs::is_directory(input)) {
+    PANS_CHECK(is_png_name(input), "--input ", input, ": not a .png file");
+    return {input};
+  }
+  std::vector<std::string> images;
+  for (const fs::directory_entry& entry : fs::recursive_directory_iterator(input))
+    if (entry.is_regular_file() && is_png_name(entry.path())) images.push_back(entry.path().string());
+  PANS_CHECK(!images.empty(), "--input ", input, ": the folder holds no .png file");
+  std::sort(images.begin(), images.end());
+  return images;
+}
+
+InferenceSummary run_inference(const InferenceRequest& request, std::ostream& console, ProgressStyle style) {
+  const auto start = std::chrono::steady_clock::now();
+  const std::vector<std::string> images = input_images(request.input);
+  const LoadedModel loaded = load_model(request.checkpoint, request.device);
+  const ClassifierKind classifier = loaded.model->config().classifier;
+  InferenceSummary summary;
+  summary.score = chosen_score(request, classifier);
+  const HeatRange range = chosen_heat_range(request, summary.score);
+  console << "model: " << request.checkpoint << " (iteration " << loaded.iteration << ", "
+          << classifier_kind_name(classifier) << " classifier) on " << request.device.str() << "\n"
+          << "score: " << score_kind_definition(summary.score) << "; heat map range "
+          << (range == HeatRange::Fixed ? "[0, 1]" : "per image (min to max)") << "\n"
+          << "scales: " << request.scale_factors.size() << " factor(s) of each image's size:";
+  for (const double factor : request.scale_factors) console << " " << factor;
+  console << "\n" << images.size() << " image(s) -> " << request.out << "\n";
+  console.flush();
+
+  ProgressBar bar(std::int64_t(images.size()), console, style);
+  for (const std::string& path : images) {
+    try {
+      const Image image = read_rgb_png(path);
+      const MultiScaleResult result =
+          evaluate_multiscale(*loaded.model, image, test_input_sizes(image.height, image.width, request.scale_factors));
+      write_outputs(output_prefix(request, path), image, result, summary.score, range, request.write_npy);
+    } catch (const Error& error) {
+      const std::string message = error.what();
+      if (message.rfind(path, 0) == 0) throw;  // PNG errors already start with the path
+      throw Error(path + ": " + message);
+    }
+    bar.update(++summary.images);
+  }
+  summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return summary;
+}
+
+}  // namespace pans

@@ -1,0 +1,30 @@
+// A trained network from a train_pans checkpoint (train/checkpoint.h), ready for evaluation: the
+// network is rebuilt from the recipe's "model" fields (train/train_config.h recipe_json), then its
+// parameters and running statistics are restored by name. The optimizer's momentum buffers, which a
+// training checkpoint also holds, are left out.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "models/pspnet.h"
+
+namespace pans {
+
+struct LoadedModel {
+  std::unique_ptr<PspNet> model;  // float32 on the requested device
+  nlohmann::json recipe;          // the checkpoint's "config"
+  std::int64_t iteration = 0;     // training iterations completed
+};
+
+// The inverse of recipe_json's "model" object. Throws pans::Error naming `path` and the field that
+// is missing or of the wrong type.
+PspNetConfig pspnet_config_from_recipe(const nlohmann::json& recipe, const std::string& path);
+
+// Throws pans::Error naming `checkpoint_path` when it is missing, damaged (read_checkpoint), holds no
+// model recipe, or lacks a tensor of the model it describes.
+LoadedModel load_model(const std::string& checkpoint_path, Device device);
+
+}  // namespace pans

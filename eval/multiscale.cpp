@@ -1,0 +1,209 @@
+#include "eval/multiscale.h"
+
+#include <algorithm>
+
+#include "data/augment.h"
+#include "kernels/cross_entropy.h"
+#include "kernels/resize.h"
+
+namespace pans {
+namespace {
+
+// CSAIL's padding_constant: the network's output stride, so every input side gives whole feature cells.
+constexpr std::int64_t kInputMultiple = 8;
+
+std::int64_t round_up(std::int64_t value, std::int64_t multiple) {
+  return (value + multiple - 1) / multiple * multiple;
+}
+
+Tensor on_cpu(const Tensor& tensor) { return tensor.device().is_cpu() ? tensor : tensor.to(Device::cpu()); }
+
+// mean_s of per-scale maps: each term divided by n, then added, in scale order.
+class ScaleAverage {
+ public:
+  ScaleAverage(const Shape& shape, std::int64_t scales) : sum_(Tensor::zeros(shape)), scales_(float(scales)) {}
+
+  void add(const Tensor& term) {
+    PANS_CHECK(term.numel() == sum_.numel() && term.device().is_cpu(), "ScaleAverage: ", term.describe("term"),
+               " for a mean of shape ", shape_str(sum_.shape()));
+    const Tensor dense = term.is_contiguous() ? term : term.clone();
+    const float* values = dense.data<float>();
+    float* sum = sum_.data<float>();
+    for (std::int64_t i = 0; i < sum_.numel(); ++i) sum[i] += values[i] / scales_;
+  }
+  const Tensor& mean() const { return sum_; }
+
+ private:
+  Tensor sum_;
+  float scales_;
+};
+
+// A {1,h,w,1} CPU map from f applied to each pixel's K values of low-resolution logits or to its
+// one value of a {1,h,w} map: the per-pixel reductions that happen before upsampling.
+template <class PixelFn>
+Tensor low_resolution_map(const Tensor& values, std::int64_t per_pixel, PixelFn f) {
+  Tensor dense = on_cpu(values);
+  if (!dense.is_contiguous()) dense = dense.clone();
+  Tensor map = Tensor::empty({1, dense.dim(1), dense.dim(2), 1});
+  const float* in = dense.data<float>();
+  float* out = map.data<float>();
+  for (std::int64_t p = 0; p < map.numel(); ++p) out[p] = f(in + p * per_pixel);
+  return map;
+}
+
+float max_of(const float* values, std::int64_t count) { return *std::max_element(values, values + count); }
+
+// 1 − max_c over each pixel's K probabilities, {H,W}.
+Tensor one_minus_max_probability(const Tensor& probabilities) {
+  const std::int64_t classes = probabilities.dim(2);
+  Tensor scores = Tensor::empty({probabilities.dim(0), probabilities.dim(1)});
+  const float* p = probabilities.data<float>();
+  float* out = scores.data<float>();
+  for (std::int64_t i = 0; i < scores.numel(); ++i) out[i] = 1.0f - max_of(p + i * classes, classes);
+  return scores;
+}
+
+// offset + sign · mean, {H,W}: turns an averaged confidence into "higher = more anomalous".
+Tensor affine_scores(const Tensor& mean, float offset, float sign) {
+  Tensor scores = Tensor::empty({mean.dim(1), mean.dim(2)});
+  const float* m = mean.data<float>();
+  float* out = scores.data<float>();
+  for (std::int64_t i = 0; i < scores.numel(); ++i) out[i] = offset + sign * m[i];
+  return scores;
+}
+
+Tensor argmax_classes(const Tensor& probabilities) {
+  const std::int64_t classes = probabilities.dim(2);
+  Tensor ids = Tensor::empty({probabilities.dim(0), probabilities.dim(1)}, DType::U8);
+  const float* p = probabilities.data<float>();
+  std::uint8_t* out = ids.data<std::uint8_t>();
+  for (std::int64_t i = 0; i < ids.numel(); ++i) {
+    const float* pixel = p + i * classes;
+    out[i] = std::uint8_t(std::max_element(pixel, pixel + classes) - pixel);  // the first maximum
+  }
+  return ids;
+}
+
+}  // namespace
+
+std::vector<double> paper_scale_factors() {
+  return {300.0 / 720.0, 375.0 / 720.0, 450.0 / 720.0, 525.0 / 720.0, 1000.0 / 1280.0};
+}
+
+std::vector<InputSize> test_input_sizes(std::int64_t height, std::int64_t width, const std::vector<double>& factors) {
+  PANS_CHECK(!factors.empty(), "test_input_sizes: no scale factor");
+  std::vector<InputSize> sizes;
+  for (const double factor : factors) {
+    PANS_CHECK(factor > 0, "scale factor ", factor, ": must be positive");
+    // int() truncates, as Python's int(720·s) in the reference.
+    const InputSize size{round_up(std::int64_t(double(height) * factor), kInputMultiple),
+                         round_up(std::int64_t(double(width) * factor), kInputMultiple)};
+    PANS_CHECK(size.height >= kInputMultiple && size.width >= kInputMultiple, "scale factor ", factor, " turns a ",
+               height, "x", width, " image into ", size.height, "x", size.width, ": too small for the network");
+    sizes.push_back(size);
+  }
+  return sizes;
+}
+
+const char* score_kind_name(ScoreKind kind) {
+  switch (kind) {
+    case ScoreKind::Msp:
+      return "msp";
+    case ScoreKind::CosineSoftmax:
+      return "cosine_softmax";
+    case ScoreKind::MaxLogit:
+      return "max_logit";
+    case ScoreKind::Pans:
+      return "pans";
+  }
+  PANS_FAIL("score_kind_name: unknown ScoreKind ", int(kind));
+}
+
+const char* score_kind_title(ScoreKind kind) {
+  switch (kind) {
+    case ScoreKind::Msp:
+      return "MSP";
+    case ScoreKind::CosineSoftmax:
+      return "cosine + softmax";
+    case ScoreKind::MaxLogit:
+      return "max logit";
+    case ScoreKind::Pans:
+      return "PAnS";
+  }
+  PANS_FAIL("score_kind_title: unknown ScoreKind ", int(kind));
+}
+
+const char* score_kind_definition(ScoreKind kind) {
+  switch (kind) {
+    case ScoreKind::Msp:
+      return "MSP: 1 - max_c mean_s softmax(Up(logits_s)), linear classifier";
+    case ScoreKind::CosineSoftmax:
+      return "cosine + softmax: 1 - max_c mean_s softmax(Up(tau cos_s)), cosine classifier (our definition)";
+    case ScoreKind::MaxLogit:
+      return "max logit: -mean_s Up(max_c logit_s), linear classifier, max at 1/8 resolution (our definition)";
+    case ScoreKind::Pans:
+      return "PAnS: 1 - mean_s Up((max_c cos_s + 1) / 2), max at 1/8 resolution";
+  }
+  PANS_FAIL("score_kind_definition: unknown ScoreKind ", int(kind));
+}
+
+ScoreKind parse_score_kind(const std::string& name) {
+  for (const ScoreKind kind : {ScoreKind::Msp, ScoreKind::CosineSoftmax, ScoreKind::MaxLogit, ScoreKind::Pans})
+    if (name == score_kind_name(kind)) return kind;
+  PANS_FAIL("score ", name, ": not one of msp, cosine_softmax, max_logit, pans");
+}
+
+std::vector<ScoreKind> supported_scores(ClassifierKind classifier) {
+  if (classifier == ClassifierKind::Cosine) return {ScoreKind::CosineSoftmax, ScoreKind::Pans};
+  return {ScoreKind::Msp, ScoreKind::MaxLogit};
+}
+
+ScoreKind default_score(ClassifierKind classifier) {
+  return classifier == ClassifierKind::Cosine ? ScoreKind::Pans : ScoreKind::Msp;
+}
+
+bool score_is_bounded(ScoreKind kind) { return kind != ScoreKind::MaxLogit; }
+
+const Tensor& MultiScaleResult::scores(ScoreKind kind) const {
+  for (const AnomalyMap& map : anomaly)
+    if (map.kind == kind) return map.scores;
+  PANS_FAIL("score ", score_kind_name(kind), ": this model's classifier does not give it");
+}
+
+MultiScaleResult evaluate_multiscale(PspNet& model, const Image& image, const std::vector<InputSize>& sizes) {
+  PANS_CHECK(image.channels == 3, "evaluate_multiscale: an RGB image has 3 channels, not ", image.channels);
+  PANS_CHECK(!sizes.empty(), "evaluate_multiscale: no input size");
+  PANS_CHECK(model.options().dtype == DType::F32, "evaluate_multiscale: the model must be float32");
+  const Device device = model.options().device;
+  const bool cosine = model.config().classifier == ClassifierKind::Cosine;
+  const std::int64_t height = image.height, width = image.width, classes = model.config().classes;
+  const std::int64_t scales = std::int64_t(sizes.size());
+
+  ScaleAverage probabilities({height, width, classes}, scales);
+  ScaleAverage confidence({1, height, width, 1}, scales);  // PAnS (m+1)/2, or the max logit
+  for (const InputSize& size : sizes) {
+    Tensor input = eval_image(image, size.height, size.width).reshape({1, size.height, size.width, 3});
+    if (!device.is_cpu()) input = input.to(device);
+    const ScaleOutput out = model.evaluate_scale(input);
+    probabilities.add(on_cpu(softmax_forward(resize_bilinear_forward(out.logits, height, width))));
+    const Tensor low =
+        cosine ? low_resolution_map(out.max_cosine, 1, [](const float* m) { return (*m + 1.0f) / 2.0f; })
+               : low_resolution_map(out.logits, classes, [&](const float* l) { return max_of(l, classes); });
+    confidence.add(resize_bilinear_forward(low, height, width));
+  }
+
+  MultiScaleResult result;
+  result.probabilities = probabilities.mean();
+  result.segmentation = argmax_classes(result.probabilities);
+  const Tensor max_probability_scores = one_minus_max_probability(result.probabilities);
+  if (cosine) {
+    result.anomaly.push_back({ScoreKind::CosineSoftmax, max_probability_scores});
+    result.anomaly.push_back({ScoreKind::Pans, affine_scores(confidence.mean(), 1.0f, -1.0f)});
+  } else {
+    result.anomaly.push_back({ScoreKind::Msp, max_probability_scores});
+    result.anomaly.push_back({ScoreKind::MaxLogit, affine_scores(confidence.mean(), 0.0f, -1.0f)});
+  }
+  return result;
+}
+
+}  // namespace pans
