@@ -25,6 +25,7 @@ using namespace pans;
 // Every flag but --resume is optional: unset ones keep the device's default.
 struct Flags {
   std::optional<std::string> data, device, preset, classifier, out;
+  std::string dist = "auto";
   std::optional<std::int64_t> epochs, iterations, batch, crop, val_every, checkpoint_every, log_every, stop_after;
   std::optional<double> lr, scale_min, scale_max;
   std::optional<int> workers, threads, keep_checkpoints;
@@ -99,6 +100,11 @@ void add_flags(CLI::App& app, Flags& f) {
                  "stop (with a checkpoint) after this iteration, e.g. to split a run into jobs; --resume continues");
   app.add_option("--out", f.out,
                  "output folder: metrics.jsonl, checkpoint_<it>.bin with DONE_<it> markers; default " + cpu.out);
+  app.add_option("--dist", f.dist,
+                 "data parallelism over the ranks of mpirun, srun or torchrun (docs/distributed.md): single (one "
+                 "process), mpi (host memory, --device cpu) or nccl (one GPU per rank, cuda:<local rank>); --batch "
+                 "is per rank; default auto: single without a launcher, else nccl with a GPU and mpi without")
+      ->check(CLI::IsMember({"auto", "single", "mpi", "nccl"}));
   app.add_flag("--resume", f.resume,
                "continue from the highest complete checkpoint in --out (same recipe flags as the first run); starts "
                "from iteration 0 when there is none. Without it, an --out that already holds a run is refused");
@@ -109,9 +115,15 @@ void set_if(const std::optional<T>& flag, U& field) {
   if (flag) field = U(*flag);
 }
 
-// The device's defaults, overridden by the flags given.
-TrainConfig config_from(const Flags& f) {
-  const Device device = f.device ? parse_device(*f.device) : cuda_device_count() > 0 ? Device::cuda(0) : Device::cpu();
+// The device's defaults, overridden by the flags given. Under NCCL the rank's own GPU.
+TrainConfig config_from(const Flags& f, const Communicator& communicator) {
+  const Device default_device = communicator.backend() == CommBackend::Nccl ? communicator.device()
+                                : cuda_device_count() > 0                   ? Device::cuda(0)
+                                                                            : Device::cpu();
+  const Device device = f.device ? parse_device(*f.device) : default_device;
+  PANS_CHECK(communicator.backend() != CommBackend::Nccl || device == communicator.device(), "--device ", device.str(),
+             ": with --dist nccl each rank trains on its own GPU, ", communicator.device().str(), " for ",
+             communicator.describe());
   TrainConfig config = defaults_for(device);
   if (f.preset) config.preset = *f.preset == "small" ? Preset::Small : Preset::Full;
   const ClassifierKind classifier =
@@ -138,7 +150,7 @@ TrainConfig config_from(const Flags& f) {
 
 // The dataset root to train on: --data after a check of its layout, or the embedded dataset,
 // generated on first use.
-std::string prepare_data(const std::optional<std::string>& data, Device device) {
+std::string prepare_data_alone(const std::optional<std::string>& data, Device device) {
   if (data) {
     try {
       StreetHazards training(*data, Split::Training), validation(*data, Split::Validation);
@@ -159,9 +171,40 @@ std::string prepare_data(const std::optional<std::string>& data, Device device) 
   return std::filesystem::canonical(embedded.root).string();
 }
 
+// prepare_data_alone on rank 0 first; the other ranks then find the data complete.
+std::string prepare_data(const std::optional<std::string>& data, Device device, Communicator& communicator) {
+  if (communicator.rank() != 0) {
+    communicator.barrier();
+    return std::filesystem::canonical(data ? *data : embedded_dataset(device).root).string();
+  }
+  const std::string root = prepare_data_alone(data, device);
+  communicator.barrier();
+  return root;
+}
+
+// --dist auto: one process alone needs no communication; ranks train on GPUs over NCCL when they
+// have them, else on the CPU over MPI.
+CommBackend comm_backend_of(const Flags& flags) {
+  if (flags.dist != "auto") return parse_comm_backend(flags.dist);
+  if (rank_info_from_environment(launch_environment()).world_size == 1) return CommBackend::Single;
+  const bool on_gpu = flags.device ? parse_device(*flags.device).is_cuda() : cuda_device_count() > 0;
+  return on_gpu ? CommBackend::Nccl : CommBackend::Mpi;
+}
+
 int run(const Flags& flags) {
   const auto start = std::chrono::steady_clock::now();
-  TrainConfig config = config_from(flags);
+  const std::unique_ptr<Communicator> communicator =
+      make_communicator(comm_backend_of(flags), collective_timeout_from_environment());
+  TrainConfig config = config_from(flags, *communicator);
+  // Rank 0 speaks for the job; the others' errors still reach stderr.
+  if (communicator->rank() != 0)
+    PANS_CHECK(std::freopen("/dev/null", "w", stdout) != nullptr, "rank ", communicator->rank(),
+               ": cannot silence stdout");
+  if (communicator->world_size() > 1)
+    std::printf("dist: %d ranks over %s, %lld images per iteration (%lld per rank)\n", communicator->world_size(),
+                comm_backend_name(communicator->backend()).c_str(),
+                static_cast<long long>(config.batch * communicator->world_size()),
+                static_cast<long long>(config.batch));
   if (!flags.device && config.device.is_cpu())
     std::printf("device: no usable GPU (%s): the CPU recipe\n", cuda_unavailable_reason().c_str());
   const int threads = flags.threads.value_or(int(std::max(1u, std::thread::hardware_concurrency())));
@@ -171,9 +214,9 @@ int run(const Flags& flags) {
              cuda_unavailable_reason(), ")");
   openblas_set_num_threads(threads);
   check_train_config(config);
-  config.data_root = prepare_data(flags.data, config.device);
+  config.data_root = prepare_data(flags.data, config.device, *communicator);
 
-  const TrainSummary summary = train(config, std::cout);
+  const TrainSummary summary = train(config, std::cout, *communicator);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::printf("train_pans: stopped at iteration %lld of %lld after %.1f s (%.1f img/s while training)",
               static_cast<long long>(summary.iteration), static_cast<long long>(summary.iterations), seconds,

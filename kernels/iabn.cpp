@@ -206,4 +206,67 @@ void iabn_backward(const Tensor& z, const Tensor& dz, const Tensor& w, const Ten
   });
 }
 
+void iabn_backward_reduce(const Tensor& z, const Tensor& dz, const Tensor& w, const Tensor& b, Tensor& sum_dy,
+                          Tensor& sum_xhat_dy, Tensor& dw, Tensor& db, const IabnParams& params) {
+  const OpCheck check("iabn_backward_reduce", {{"z", &z},
+                                               {"dz", &dz},
+                                               {"w", &w},
+                                               {"b", &b},
+                                               {"sum_dy", &sum_dy},
+                                               {"sum_xhat_dy", &sum_xhat_dy},
+                                               {"dw", &dw},
+                                               {"db", &db}});
+  check.same_device_float_contiguous({}, {"w", "b", "sum_dy", "sum_xhat_dy", "dw", "db"});
+  const cpu::IabnGeometry g = geometry(
+      check, "z", z,
+      {{"w", &w}, {"b", &b}, {"sum_dy", &sum_dy}, {"sum_xhat_dy", &sum_xhat_dy}, {"dw", &dw}, {"db", &db}}, params);
+  check.shape("dz", dz, z.shape());
+  if (ran_on_cuda_with_bf16(check, z, [&](auto storage) {
+        using S = decltype(storage);
+        Tensor scratch = reduction_scratch(g, z.device());
+        cuda::iabn_backward_reduce(z.data<S>(), dz.data<S>(), w.data<float>(), b.data<float>(), g.count, g.channels,
+                                   float(g.negative_slope), float(g.eps), scratch.data<float>(), sum_dy.data<float>(),
+                                   sum_xhat_dy.data<float>(), dw.data<float>(), db.data<float>());
+      }))
+    return;
+  dispatch_floating(check, z.dtype(), [&](auto zero) {
+    using T = decltype(zero);
+    cpu::iabn_backward_reduce<T>(g, z.data<T>(), dz.data<T>(), w.data<T>(), b.data<T>(), sum_dy.data<T>(),
+                                 sum_xhat_dy.data<T>());
+    cpu::iabn_accumulate_parameter_gradients<T>(g.channels, w.data<T>(), sum_dy.data<T>(), sum_xhat_dy.data<T>(),
+                                                dw.data<T>(), db.data<T>());
+  });
+}
+
+void iabn_backward_input_train(const Tensor& z, const Tensor& dz, const Tensor& w, const Tensor& b, const Tensor& var,
+                               const Tensor& sum_dy, const Tensor& sum_xhat_dy, std::int64_t count, Tensor& dx,
+                               const IabnParams& params) {
+  const OpCheck check("iabn_backward_input_train", {{"z", &z},
+                                                    {"dz", &dz},
+                                                    {"w", &w},
+                                                    {"b", &b},
+                                                    {"var", &var},
+                                                    {"sum_dy", &sum_dy},
+                                                    {"sum_xhat_dy", &sum_xhat_dy},
+                                                    {"dx", &dx}});
+  check.same_device_float_contiguous({}, {"w", "b", "var", "sum_dy", "sum_xhat_dy"});
+  const cpu::IabnGeometry g = geometry(
+      check, "z", z, {{"w", &w}, {"b", &b}, {"var", &var}, {"sum_dy", &sum_dy}, {"sum_xhat_dy", &sum_xhat_dy}}, params);
+  check.shape("dz", dz, z.shape());
+  check.shape("dx", dx, z.shape());
+  check.require(count >= g.count, "count ", count, " is below z's ", g.count, " values per channel");
+  if (ran_on_cuda_with_bf16(check, z, [&](auto storage) {
+        using S = decltype(storage);
+        cuda::iabn_backward_input_train(z.data<S>(), dz.data<S>(), w.data<float>(), b.data<float>(), var.data<float>(),
+                                        sum_dy.data<float>(), sum_xhat_dy.data<float>(), count, g.count, g.channels,
+                                        float(g.negative_slope), float(g.eps), dx.data<S>());
+      }))
+    return;
+  dispatch_floating(check, z.dtype(), [&](auto zero) {
+    using T = decltype(zero);
+    cpu::iabn_backward_input_train<T>(g, z.data<T>(), dz.data<T>(), w.data<T>(), b.data<T>(), var.data<T>(),
+                                      sum_dy.data<T>(), sum_xhat_dy.data<T>(), count, dx.data<T>());
+  });
+}
+
 }  // namespace pans

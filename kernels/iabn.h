@@ -30,6 +30,8 @@
 // The training forward is three steps, also callable one by one so that synchronized iABN can merge
 // (mean, var, count) across ranks between the statistics and the normalisation:
 //   iabn_batch_statistics -> iabn_normalize_inplace -> iabn_update_running_statistics.
+// The training backward likewise is two steps, so that synchronized iABN can sum (sum_dy,
+// sum_xhat_dy) over ranks between them: iabn_backward_reduce -> iabn_backward_input_train.
 #pragma once
 
 #include <cstdint>
@@ -74,5 +76,17 @@ void iabn_forward_eval(Tensor& x, const Tensor& w, const Tensor& b, const Tensor
 // is read.
 void iabn_backward(const Tensor& z, const Tensor& dz, const Tensor& w, const Tensor& b, const Tensor& var, Tensor& dx,
                    Tensor& dw, Tensor& db, IabnMode mode, const IabnParams& params);
+
+// The first training backward step: sum_dy {C} (=) and sum_xhat_dy {C} (=) over z's values, then
+// db += sum_dy and dw += sign(w) sum_xhat_dy from these local sums (synchronized iABN leaves the
+// parameter gradients local: they are averaged with every other gradient).
+void iabn_backward_reduce(const Tensor& z, const Tensor& dz, const Tensor& w, const Tensor& b, Tensor& sum_dy,
+                          Tensor& sum_xhat_dy, Tensor& dw, Tensor& db, const IabnParams& params);
+
+// The second: dx (=) in Train mode from sums over `count` values per channel (z's own count, or the
+// global count under synchronized iABN) and the biased variance `var` of those values. dx may be dz.
+void iabn_backward_input_train(const Tensor& z, const Tensor& dz, const Tensor& w, const Tensor& b, const Tensor& var,
+                               const Tensor& sum_dy, const Tensor& sum_xhat_dy, std::int64_t count, Tensor& dx,
+                               const IabnParams& params);
 
 }  // namespace pans

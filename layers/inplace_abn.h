@@ -16,6 +16,10 @@
 //           variance. Training needs at least 2 values per channel (N*H*W >= 2).
 // backward: dw (+=), db (+=); dx (=) into the caller's dx, which may be dz itself (then dz is
 //           consumed). Uses the mode of the last forward. Releases the saved output.
+//
+// Synchronized iABN (method.md section 3): with options.batch_statistics_reducer set, a Train
+// forward normalises with the statistics of the union of every rank's batch, and backward takes
+// the means in dx over that union; dw and db stay local sums. Eval mode never communicates.
 #pragma once
 
 #include <string>
@@ -25,6 +29,19 @@
 #include "layers/parameter.h"
 
 namespace pans {
+
+// The communication of synchronized iABN, implemented over a communicator by dist/ (layers know no
+// backend). Every rank must call it in the same order, one call per Train forward and backward of
+// each layer.
+class BatchStatisticsReducer {
+ public:
+  virtual ~BatchStatisticsReducer() = default;
+  // mean and biased var {C} of this rank's `count` values per channel (=) become those of every
+  // rank's values together; returns the total count.
+  virtual std::int64_t merge_statistics(Tensor& mean, Tensor& var, std::int64_t count) = 0;
+  // sums {2, C}: this rank's (sum_dy, sum_xhat_dy) (=) become their sums over the ranks.
+  virtual void sum_over_ranks(Tensor& sums) = 0;
+};
 
 class InPlaceAbn {
  public:
@@ -46,6 +63,12 @@ class InPlaceAbn {
   Mode mode_ = Mode::Train;
   Tensor output_;     // z: the forward input's memory, overwritten
   Tensor batch_var_;  // {C}: the biased batch variance of the last Train forward
+
+  BatchStatisticsReducer* reducer_;  // null: local statistics
+  std::int64_t batch_count_ = 0;     // the values per channel behind batch_var_, of every rank when synchronized
+
+  void forward_train_synchronized(Tensor& x);
+  void backward_train_synchronized(const Tensor& dz, Tensor& dx);
 };
 
 }  // namespace pans

@@ -15,6 +15,8 @@
 
 namespace pans {
 
+class BatchStatisticsReducer;
+
 // A trainable tensor and its gradient, of one shape, dtype and device. Backward passes accumulate
 // (+=) into grad; the training loop zeroes it before each step. Both are views of the layer's own
 // memory, so an optimizer holding them updates the layer.
@@ -41,6 +43,10 @@ struct LayerOptions {
   DType dtype = DType::F32;
   Device device = Device::cpu();
   std::uint64_t seed = 42;
+  // Synchronized InPlace-ABN under data parallelism (layers/inplace_abn.h): every InPlaceAbn built
+  // with these options takes its training statistics over all ranks through it. Null: local
+  // statistics. Not owned; it must outlive the layers.
+  BatchStatisticsReducer* batch_statistics_reducer = nullptr;
 };
 
 // "prefix.name", or "name" when the prefix is empty.

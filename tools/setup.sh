@@ -4,7 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(cmake g++ make pkg-config ccache doctest-dev libstb-dev libcli11-dev nlohmann-json3-dev libopenblas-dev)
+# OpenMPI: the MPI backend of dist/ and the two-rank tests under mpirun.
+packages=(cmake g++ make pkg-config ccache doctest-dev libstb-dev libcli11-dev nlohmann-json3-dev libopenblas-dev
+          libopenmpi-dev openmpi-bin)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

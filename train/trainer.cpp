@@ -9,6 +9,9 @@
 #include "data/classes.h"
 #include "data/loader.h"
 #include "data/pipelines.h"
+#include "dist/agreement.h"
+#include "dist/gradient_averager.h"
+#include "dist/synchronized_batch_statistics.h"
 #include "kernels/cross_entropy.h"
 #include "models/pspnet.h"
 #include "optim/poly_lr.h"
@@ -60,40 +63,61 @@ struct LossSums {
   std::int64_t count = 0;
 };
 
+// A console for the ranks other than 0: they train silently.
+class DiscardingStream : public std::ostream {
+ public:
+  DiscardingStream() : std::ostream(nullptr) {}
+};
+
 class TrainingRun {
  public:
-  TrainingRun(const TrainConfig& config, std::ostream& console)
+  TrainingRun(const TrainConfig& config, std::ostream& console, Communicator& communicator)
       : config_(config),
-        console_(console),
+        communicator_(communicator),
+        data_parallel_(communicator.world_size() > 1),
+        leader_(communicator.rank() == 0),
+        console_(leader_ ? console : discarded_),
         training_(std::make_shared<const StreetHazards>(config.data_root, Split::Training)),
         validation_(std::make_shared<const StreetHazards>(config.data_root, Split::Validation)),
-        iterations_(total_iterations(config, training_->size())),
-        batches_per_epoch_(training_->size() / config.batch),
+        sampler_(training_->size(), SampleOrder::Shuffled, config.seed, communicator.rank(), communicator.world_size()),
+        iterations_(total_iterations(config, sampler_.shard_size())),
+        batches_per_epoch_(sampler_.shard_size() / config.batch),
         recipe_(recipe_json(config, iterations_)),
-        model_(config.model, {DType::F32, config.device, config.seed}),
+        batch_statistics_(communicator),
+        model_(config.model, {DType::F32, config.device, config.seed, data_parallel_ ? &batch_statistics_ : nullptr}),
         optimizer_(config.momentum, config.weight_decay),
         schedule_(config.lr, iterations_, config.lr_power) {
-    for (const Parameter& p : model_.parameters()) optimizer_.add(p.value, p.grad);
+    std::vector<Tensor> grads;
+    for (const Parameter& p : model_.parameters()) {
+      optimizer_.add(p.value, p.grad);
+      grads.push_back(p.grad);
+    }
+    if (data_parallel_) gradient_averager_ = std::make_unique<GradientAverager>(communicator_, grads);
   }
 
   TrainSummary run() {
     fs::create_directories(config_.out);
     const std::string resumed_from = start();
+    // Every rank has looked at --out before rank 0 writes into it, and every rank runs the same
+    // recipe from the same iteration.
+    check_ranks_agree(communicator_, configuration_hash(recipe_.dump() + "@" + std::to_string(iteration_)));
     const std::int64_t stop = std::min(iterations_, config_.stop_after.value_or(iterations_));
     print_start(stop);
-    log_ = std::make_unique<MetricsLog>((fs::path(config_.out) / kMetricsFile).string());
-    log_->write({{"type", "start"},
-                 {"iteration", iteration_},
-                 {"resumed_from", resumed_from.empty() ? nlohmann::json() : nlohmann::json(resumed_from)},
-                 {"device", config_.device.str()},
-                 {"parameters", model_.parameter_count()},
-                 {"recipe", recipe_}});
+    if (leader_) {
+      log_ = std::make_unique<MetricsLog>((fs::path(config_.out) / kMetricsFile).string());
+      log_->write({{"type", "start"},
+                   {"iteration", iteration_},
+                   {"resumed_from", resumed_from.empty() ? nlohmann::json() : nlohmann::json(resumed_from)},
+                   {"device", config_.device.str()},
+                   {"ranks", communicator_.world_size()},
+                   {"parameters", model_.parameter_count()},
+                   {"recipe", recipe_}});
+    }
     if (iteration_ >= stop) {
       console_ << "nothing to train: the checkpoint is at iteration " << iteration_ << " of " << iterations_ << "\n";
       return summary();
     }
-    BatchLoader loader(DistributedSampler(training_->size(), SampleOrder::Shuffled, config_.seed),
-                       training_samples(training_, config_.augment, config_.seed),
+    BatchLoader loader(sampler_, training_samples(training_, config_.augment, config_.seed),
                        {config_.batch, config_.workers, kPrefetchBatches, LastBatch::Drop}, iteration_,
                        stop - iteration_);
     session_start_iteration_ = iteration_;
@@ -111,7 +135,7 @@ class TrainingRun {
   // Restores the latest complete checkpoint when resuming; returns its path, or "" for a fresh start.
   std::string start() {
     if (config_.start == StartFrom::Scratch) {
-      refuse_existing_run(config_.out);
+      if (leader_) refuse_existing_run(config_.out);
       return "";
     }
     const std::vector<std::int64_t> done = complete_checkpoints(config_.out);
@@ -154,7 +178,7 @@ class TrainingRun {
     model_.zero_grad();
     const PspNetOutput out = model_.forward(images, Mode::Train, std::uint64_t(iteration_));
     Tensor dmain = Tensor::empty(out.logits.shape(), out.logits.dtype(), device);
-    const double main = softmax_cross_entropy(out.logits, labels, dmain);
+    double main = softmax_cross_entropy(out.logits, labels, dmain);
     Tensor ddeep;
     double deep = 0;
     if (out.deep_supervision_logits.defined()) {
@@ -163,9 +187,13 @@ class TrainingRun {
                                    config_.deep_supervision_weight) /
              config_.deep_supervision_weight;
     }
+    // The global batch's losses, so that every rank takes the same decision on divergence below
+    // (one rank throwing alone would leave the others waiting in a collective).
+    if (data_parallel_) average_over_ranks(main, deep);
     PANS_CHECK(std::isfinite(main) && std::isfinite(deep), "training diverged at iteration ", iteration_ + 1,
                ": loss main ", main, ", deep supervision ", deep, " (try a lower --lr)");
     model_.backward(dmain, ddeep);
+    if (data_parallel_) gradient_averager_->average();
     last_lr_ = schedule_.at(iteration_);
     optimizer_.step(last_lr_);
     ++iteration_;
@@ -189,9 +217,19 @@ class TrainingRun {
     return per_iteration * double(stop - iteration_) + double(validations) * last_validation_seconds_;
   }
 
+  void average_over_ranks(double& main, double& deep) {
+    Tensor losses = Tensor::from_vector(std::vector<double>{main, deep}, {2}).to(communicator_.device());
+    communicator_.all_reduce(losses, ReduceOp::Average);
+    const std::vector<double> averaged = losses.to(Device::cpu()).to_vector<double>();
+    main = averaged[0];
+    deep = averaged[1];
+  }
+
+  std::int64_t global_batch() const { return config_.batch * communicator_.world_size(); }
+
   void log_progress(std::int64_t stop) {
     const double seconds = seconds_since(interval_start_);
-    const double images_per_second = double(losses_.count * config_.batch) / seconds;
+    const double images_per_second = double(losses_.count * global_batch()) / seconds;
     const double main = losses_.main / double(losses_.count);
     const double deep = losses_.deep_supervision / double(losses_.count);
     const double total = main + config_.deep_supervision_weight * deep;
@@ -206,26 +244,35 @@ class TrainingRun {
                   format_duration(eta_seconds(stop)).c_str());
     console_ << line;
     console_.flush();
-    log_->write({{"type", "train"},
-                 {"iteration", iteration_},
-                 {"epoch", double(iteration_) / double(batches_per_epoch_)},
-                 {"loss", total},
-                 {"loss_main", main},
-                 {"loss_deep_supervision", deep},
-                 {"lr", last_lr_},
-                 {"images_per_second", images_per_second}});
+    if (leader_)
+      log_->write({{"type", "train"},
+                   {"iteration", iteration_},
+                   {"epoch", double(iteration_) / double(batches_per_epoch_)},
+                   {"loss", total},
+                   {"loss_main", main},
+                   {"loss_deep_supervision", deep},
+                   {"lr", last_lr_},
+                   {"images_per_second", images_per_second}});
     losses_ = LossSums{};
     interval_start_ = Clock::now();
   }
 
   void save_checkpoint() {
     const Clock::time_point start = Clock::now();
-    write_checkpoint(config_.out, {iteration_, recipe_, checkpointed_tensors(model_, optimizer_)});
-    remove_old_checkpoints(config_.out, config_.keep_checkpoints);
+    // The weights, statistics and momentum are the same on every rank: rank 0 writes them, and the
+    // barrier keeps every rank from going on (or ending the job) before the checkpoint is complete.
+    if (leader_) {
+      write_checkpoint(config_.out, {iteration_, recipe_, checkpointed_tensors(model_, optimizer_)});
+      remove_old_checkpoints(config_.out, config_.keep_checkpoints);
+    }
+    communicator_.barrier();
     pause(start);
   }
 
+  // Rank 0 validates alone (Eval mode does not communicate) while the others wait at their next
+  // collective; sharding the validation images over the ranks is not done yet.
   void validate() {
+    if (!leader_) return;
     const Clock::time_point start = Clock::now();
     const ConfusionMatrix matrix = evaluate_native_resolution(model_, validation_, config_.batch, config_.workers);
     const SegmentationScores scores = segmentation_scores(matrix);
@@ -263,17 +310,23 @@ class TrainingRun {
     summary.iterations = iterations_;
     summary.last_validation = last_scores_;
     const std::int64_t trained = iteration_ - session_start_iteration_;
-    if (trained > 0) summary.images_per_second = double(trained * config_.batch) / training_seconds();
+    if (trained > 0) summary.images_per_second = double(trained * global_batch()) / training_seconds();
     return summary;
   }
 
   const TrainConfig config_;
+  Communicator& communicator_;
+  const bool data_parallel_, leader_;
+  DiscardingStream discarded_;
   std::ostream& console_;
   const std::shared_ptr<const StreetHazards> training_, validation_;
+  const DistributedSampler sampler_;
   const std::int64_t iterations_, batches_per_epoch_;
   const nlohmann::json recipe_;
+  SynchronizedBatchStatistics batch_statistics_;
   PspNet model_;
   SgdOptimizer optimizer_;
+  std::unique_ptr<GradientAverager> gradient_averager_;
   const PolyLearningRate schedule_;
   std::unique_ptr<MetricsLog> log_;
 
@@ -286,10 +339,15 @@ class TrainingRun {
 
 }  // namespace
 
-TrainSummary train(const TrainConfig& config, std::ostream& console) {
+TrainSummary train(const TrainConfig& config, std::ostream& console, Communicator& communicator) {
   check_train_config(config);
-  TrainingRun run(config, console);
+  TrainingRun run(config, console, communicator);
   return run.run();
+}
+
+TrainSummary train(const TrainConfig& config, std::ostream& console) {
+  const std::unique_ptr<Communicator> alone = make_single_process_communicator();
+  return train(config, console, *alone);
 }
 
 }  // namespace pans

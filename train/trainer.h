@@ -16,6 +16,7 @@
 #include <optional>
 #include <ostream>
 
+#include "dist/communicator.h"
 #include "train/segmentation_metrics.h"
 #include "train/train_config.h"
 
@@ -31,5 +32,12 @@ struct TrainSummary {
 // Trains as `config` says, from scratch or from the latest complete checkpoint in config.out.
 // Throws pans::Error with a message naming the file or flag at fault.
 TrainSummary train(const TrainConfig& config, std::ostream& console);
+
+// The same, data-parallel over the communicator's ranks (dist/): config.batch images per rank and
+// iteration, each rank its own shard of every epoch (DistributedSampler), synchronized InPlace-ABN,
+// gradients averaged over the ranks before each step, so that the ranks hold the same weights.
+// Rank 0 alone writes the console, the metrics log and the checkpoints, and validates; every rank
+// reads the checkpoint it resumes from. With one rank this is train(config, console).
+TrainSummary train(const TrainConfig& config, std::ostream& console, Communicator& communicator);
 
 }  // namespace pans

@@ -1,0 +1,136 @@
+#include "dist/communicator.h"
+
+#include <unistd.h>
+
+#include <array>
+#include <cstdlib>
+
+#include "dist/backends.h"
+
+namespace pans {
+namespace {
+
+std::string host_name() {
+  std::array<char, 256> name{};
+  if (gethostname(name.data(), name.size() - 1) != 0) return "unknown host";
+  return name.data();
+}
+
+class SingleCommunicator final : public Communicator {
+ public:
+  explicit SingleCommunicator(const RankInfo& info) : Communicator(info) {}
+  CommBackend backend() const override { return CommBackend::Single; }
+  Device device() const override { return Device::cpu(); }
+  void all_reduce(Tensor& buffer, ReduceOp) override { check_all_reduce(buffer); }
+  void all_gather(const Tensor& local, Tensor& gathered) override {
+    check_all_gather(local, gathered);
+    gathered.copy_from(local);
+  }
+  void broadcast(Tensor& buffer, int root) override { check_broadcast(buffer, root); }
+  void barrier() override {}
+};
+
+}  // namespace
+
+CommBackend parse_comm_backend(const std::string& text) {
+  if (text == "single") return CommBackend::Single;
+  if (text == "mpi") return CommBackend::Mpi;
+  if (text == "nccl") return CommBackend::Nccl;
+  PANS_FAIL("unknown communication backend \"", text, "\": expected single, mpi or nccl");
+}
+
+std::string comm_backend_name(CommBackend backend) {
+  switch (backend) {
+    case CommBackend::Mpi:
+      return "mpi";
+    case CommBackend::Nccl:
+      return "nccl";
+    case CommBackend::Single:
+      break;
+  }
+  return "single";
+}
+
+bool comm_backend_available(CommBackend backend) {
+  switch (backend) {
+    case CommBackend::Mpi:
+      return PANS_WITH_MPI;
+    case CommBackend::Nccl:
+      return PANS_WITH_NCCL;
+    case CommBackend::Single:
+      break;
+  }
+  return true;
+}
+
+std::string Communicator::describe() const {
+  return detail::concat("rank ", rank(), " of ", world_size(), " (local ", local_rank(), ") on ", host_name());
+}
+
+void Communicator::check_all_reduce(const Tensor& buffer) const {
+  PANS_CHECK(buffer.defined() && buffer.is_contiguous() && buffer.device() == device() &&
+                 (buffer.dtype() == DType::F32 || buffer.dtype() == DType::F64),
+             comm_backend_name(backend()), " all_reduce: ", buffer.describe("buffer"),
+             " must be a contiguous float32 or float64 tensor on ", device().str());
+}
+
+void Communicator::check_all_gather(const Tensor& local, const Tensor& gathered) const {
+  PANS_CHECK(local.defined() && gathered.defined() && local.is_contiguous() && gathered.is_contiguous() &&
+                 local.device() == device() && gathered.device() == device() && local.dtype() == gathered.dtype() &&
+                 gathered.numel() == local.numel() * world_size(),
+             comm_backend_name(backend()), " all_gather: ", local.describe("local"), " and ",
+             gathered.describe("gathered"), " must be contiguous, of one dtype, on ", device().str(),
+             ", gathered holding world size ", world_size(), " x local's elements");
+}
+
+void Communicator::check_broadcast(const Tensor& buffer, int root) const {
+  PANS_CHECK(
+      buffer.defined() && buffer.is_contiguous() && buffer.device() == device() && root >= 0 && root < world_size(),
+      comm_backend_name(backend()), " broadcast from rank ", root, ": ", buffer.describe("buffer"),
+      " must be contiguous on ", device().str(), " and the root a rank below ", world_size());
+}
+
+double collective_timeout_from_environment() {
+  const char* text = std::getenv("PANS_DIST_TIMEOUT");
+  if (text == nullptr) return 600.0;
+  char* end = nullptr;
+  const double seconds = std::strtod(text, &end);
+  PANS_CHECK(*text != '\0' && *end == '\0' && seconds > 0, "PANS_DIST_TIMEOUT=\"", text,
+             "\" is not a positive number of seconds");
+  return seconds;
+}
+
+std::unique_ptr<Communicator> make_single_communicator(const RankInfo& info) {
+  return std::make_unique<SingleCommunicator>(info);
+}
+
+std::unique_ptr<Communicator> make_single_process_communicator() { return make_single_communicator(RankInfo{}); }
+
+std::unique_ptr<Communicator> make_communicator(CommBackend backend, double timeout_seconds) {
+  const RankInfo info = rank_info_from_environment(launch_environment());
+  switch (backend) {
+    case CommBackend::Single:
+      PANS_CHECK(info.world_size == 1, "the single-process backend cannot serve ", info.world_size,
+                 " ranks started by ", launcher_description(info.launcher), ": use --dist mpi or nccl");
+      return make_single_communicator(info);
+    case CommBackend::Mpi:
+#if PANS_WITH_MPI
+      return make_mpi_communicator(info, timeout_seconds);
+#else
+      PANS_FAIL(
+          "this pans was built without MPI: install libopenmpi-dev openmpi-bin (tools/setup.sh does) and "
+          "configure again");
+#endif
+    case CommBackend::Nccl:
+#if PANS_WITH_NCCL
+      return make_nccl_communicator(info, timeout_seconds);
+#else
+      PANS_FAIL(
+          "this pans was built without NCCL: it needs a CUDA build (PANS_CUDA=ON) and nccl.h with libnccl "
+          "(under the CUDA toolkit, or in NCCL_ROOT)");
+#endif
+  }
+  PANS_FAIL("make_communicator: unknown backend");
+}
+
+}  // namespace pans

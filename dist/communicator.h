@@ -1,0 +1,81 @@
+// Collectives between the ranks of a data-parallel job, behind one interface with three backends:
+//   CommBackend::Single  world size 1, no dependency: every collective is the identity;
+//   CommBackend::Mpi     MPI on host memory (cpu tensors; Debian's OpenMPI is not CUDA-aware);
+//                        built when CMake finds MPI;
+//   CommBackend::Nccl    NCCL on GPU memory (cuda tensors of device cuda:local_rank); built with
+//                        PANS_CUDA when CMake finds NCCL.
+// Asking for a backend this build lacks is an error that says how to get it.
+//
+// Every collective is blocking: it returns when `buffer` holds the result, and every rank must call
+// the same collectives in the same order with the same sizes. A collective that does not complete
+// within the timeout (PANS_DIST_TIMEOUT seconds, default 600) because a rank died or hangs fails
+// with a message naming the collective and the rank: MPI ends the process (collective_watchdog.h
+// says why), NCCL aborts its communicator and throws pans::Error. The launcher then ends the others.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "dist/launch_environment.h"
+#include "tensor/tensor.h"
+
+namespace pans {
+
+enum class CommBackend { Single, Mpi, Nccl };
+enum class ReduceOp { Sum, Average };  // Average: the sum divided by the world size
+
+// "single", "mpi", "nccl"; throws pans::Error naming the text otherwise.
+CommBackend parse_comm_backend(const std::string& text);
+std::string comm_backend_name(CommBackend backend);
+bool comm_backend_available(CommBackend backend);
+
+class Communicator {
+ public:
+  virtual ~Communicator() = default;
+  Communicator(const Communicator&) = delete;
+  Communicator& operator=(const Communicator&) = delete;
+
+  virtual CommBackend backend() const = 0;
+  const RankInfo& rank_info() const { return info_; }
+  int rank() const { return info_.rank; }
+  int world_size() const { return info_.world_size; }
+  int local_rank() const { return info_.local_rank; }
+  // Where the collectives' tensors must live: cpu, or cuda:local_rank for NCCL.
+  virtual Device device() const = 0;
+  // "rank 1 of 4 (local 1) on host-a": how messages name this process.
+  std::string describe() const;
+
+  // buffer (float32 or float64, contiguous, on device()) <- its sum or average over the ranks.
+  virtual void all_reduce(Tensor& buffer, ReduceOp op) = 0;
+  // gathered {world_size * n} (=): every rank's contiguous `local` of n elements (any dtype, the same
+  // n and dtype on every rank), in rank order.
+  virtual void all_gather(const Tensor& local, Tensor& gathered) = 0;
+  // buffer (any dtype) <- root's buffer.
+  virtual void broadcast(Tensor& buffer, int root) = 0;
+  virtual void barrier() = 0;
+
+ protected:
+  explicit Communicator(const RankInfo& info) : info_(info) {}
+  // Argument checks shared by the backends.
+  void check_all_reduce(const Tensor& buffer) const;
+  void check_all_gather(const Tensor& local, const Tensor& gathered) const;
+  void check_broadcast(const Tensor& buffer, int root) const;
+
+ private:
+  RankInfo info_;
+};
+
+// Seconds a collective may take: PANS_DIST_TIMEOUT when set (a positive number), else 600.
+double collective_timeout_from_environment();
+
+// Rank 0 of 1 whatever the environment says: for a process that trains alone by design.
+std::unique_ptr<Communicator> make_single_process_communicator();
+
+// A communicator of `backend` for this process, its rank from the launcher's environment
+// (launch_environment.h). Single needs world size 1. MPI checks that MPI's world agrees with the
+// launcher's variables (a plain srun of an OpenMPI without PMI support starts every process as a
+// rank 0 of 1). NCCL shares its unique id by MPI_Bcast under mpirun when built with MPI, otherwise
+// through NCCL_COMM_ID=host:port, which every rank must set alike.
+std::unique_ptr<Communicator> make_communicator(CommBackend backend, double timeout_seconds);
+
+}  // namespace pans

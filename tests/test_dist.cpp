@@ -1,0 +1,244 @@
+// dist/ without a second process: the launcher variables, the single-process backend, the start-up
+// check, the Chan merge of synchronized iABN, gradient buckets and the collective watchdog. The
+// multi-rank behaviour runs under mpirun in tests/test_dist_mpi.cpp and test_dist_failure.cpp.
+#include <doctest/doctest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <thread>
+
+#include "dist/agreement.h"
+#include "dist/collective_watchdog.h"
+#include "dist/communicator.h"
+#include "dist/gradient_averager.h"
+#include "dist/synchronized_batch_statistics.h"
+#include "kernels/random.h"
+#include "tensor/cuda_runtime.h"
+
+using namespace pans;
+
+TEST_CASE("launch environment: no launcher is rank 0 of 1") {
+  const RankInfo info = rank_info_from_environment({});
+  CHECK(info.rank == 0);
+  CHECK(info.world_size == 1);
+  CHECK(info.local_rank == 0);
+  CHECK(info.launcher == Launcher::None);
+}
+
+TEST_CASE("launch environment: mpirun, srun and torchrun variables") {
+  struct Case {
+    Environment environment;
+    RankInfo expected;
+  };
+  const Case cases[] = {
+      {{{"OMPI_COMM_WORLD_RANK", "3"}, {"OMPI_COMM_WORLD_SIZE", "8"}, {"OMPI_COMM_WORLD_LOCAL_RANK", "1"}},
+       {3, 8, 1, Launcher::OpenMpi}},
+      {{{"SLURM_PROCID", "5"}, {"SLURM_NTASKS", "16"}, {"SLURM_LOCALID", "5"}}, {5, 16, 5, Launcher::Slurm}},
+      {{{"RANK", "0"}, {"WORLD_SIZE", "2"}, {"LOCAL_RANK", "0"}}, {0, 2, 0, Launcher::Torchrun}},
+      // mpirun inside an sbatch script: the batch step's Slurm variables are present too.
+      {{{"SLURM_PROCID", "0"},
+        {"SLURM_NTASKS", "4"},
+        {"SLURM_LOCALID", "0"},
+        {"OMPI_COMM_WORLD_RANK", "2"},
+        {"OMPI_COMM_WORLD_SIZE", "4"},
+        {"OMPI_COMM_WORLD_LOCAL_RANK", "0"}},
+       {2, 4, 0, Launcher::OpenMpi}},
+      // A plain sbatch script without --ntasks: one process.
+      {{{"SLURM_PROCID", "0"}, {"SLURM_LOCALID", "0"}}, {0, 1, 0, Launcher::None}},
+  };
+  for (const Case& c : cases) {
+    const RankInfo info = rank_info_from_environment(c.environment);
+    INFO(launcher_description(c.expected.launcher));
+    CHECK(info.rank == c.expected.rank);
+    CHECK(info.world_size == c.expected.world_size);
+    CHECK(info.local_rank == c.expected.local_rank);
+    CHECK(info.launcher == c.expected.launcher);
+  }
+}
+
+TEST_CASE("launch environment: partial or invalid variables are errors naming the variable") {
+  CHECK_THROWS_WITH_AS(rank_info_from_environment({{"WORLD_SIZE", "2"}, {"LOCAL_RANK", "0"}}),
+                       doctest::Contains("RANK is not"), Error);
+  CHECK_THROWS_WITH_AS(rank_info_from_environment({{"SLURM_NTASKS", "2"}, {"SLURM_PROCID", "1"}}),
+                       doctest::Contains("SLURM_LOCALID is not"), Error);
+  CHECK_THROWS_WITH_AS(rank_info_from_environment({{"RANK", "x1"}, {"WORLD_SIZE", "2"}, {"LOCAL_RANK", "0"}}),
+                       doctest::Contains("RANK=\"x1\" is not a non-negative integer"), Error);
+  CHECK_THROWS_WITH_AS(rank_info_from_environment({{"RANK", "2"}, {"WORLD_SIZE", "2"}, {"LOCAL_RANK", "0"}}),
+                       doctest::Contains("RANK=2 is not below WORLD_SIZE=2"), Error);
+  CHECK_THROWS_WITH_AS(
+      rank_info_from_environment(
+          {{"OMPI_COMM_WORLD_RANK", "0"}, {"OMPI_COMM_WORLD_SIZE", "0"}, {"OMPI_COMM_WORLD_LOCAL_RANK", "0"}}),
+      doctest::Contains("at least one rank"), Error);
+}
+
+TEST_CASE("communicator: backend names, and the single-process backend's collectives") {
+  CHECK(parse_comm_backend("mpi") == CommBackend::Mpi);
+  CHECK(comm_backend_name(parse_comm_backend("nccl")) == "nccl");
+  CHECK_THROWS_WITH_AS(parse_comm_backend("gloo"), doctest::Contains("expected single, mpi or nccl"), Error);
+
+  const std::unique_ptr<Communicator> single = make_communicator(CommBackend::Single, 10.0);
+  CHECK(single->world_size() == 1);
+  Tensor values = Tensor::from_vector(std::vector<float>{1.5f, -2.0f}, {2});
+  single->all_reduce(values, ReduceOp::Average);
+  CHECK(values.to_vector<float>() == std::vector<float>{1.5f, -2.0f});
+  Tensor gathered = Tensor::empty({2});
+  single->all_gather(values, gathered);
+  CHECK(gathered.to_vector<float>() == std::vector<float>{1.5f, -2.0f});
+  single->broadcast(values, 0);
+  single->barrier();
+  CHECK_THROWS_WITH_AS(single->broadcast(values, 1), doctest::Contains("root a rank below 1"), Error);
+  Tensor integers = Tensor::zeros({2}, DType::I32);
+  CHECK_THROWS_WITH_AS(single->all_reduce(integers, ReduceOp::Sum), doctest::Contains("float32 or float64"), Error);
+  check_ranks_agree(*single, configuration_hash("recipe"));
+}
+
+TEST_CASE("communicator: a backend this build lacks is a clear error") {
+  for (const CommBackend backend : {CommBackend::Mpi, CommBackend::Nccl})
+    if (!comm_backend_available(backend))
+      CHECK_THROWS_WITH_AS(make_communicator(backend, 10.0), doctest::Contains("was built without"), Error);
+}
+
+// Runs where NCCL is built: without a GPU it checks the error, with one (tools/gpu_suite.sh) the
+// collectives of a one-rank NCCL communicator against the single-process backend's.
+TEST_CASE("communicator: the NCCL backend at world size 1") {
+  if (!comm_backend_available(CommBackend::Nccl)) return;
+  if (cuda_device_count() == 0) {
+    CHECK_THROWS_WITH_AS(make_communicator(CommBackend::Nccl, 10.0), doctest::Contains("the NCCL backend needs a GPU"),
+                         Error);
+    return;
+  }
+  const std::unique_ptr<Communicator> nccl = make_communicator(CommBackend::Nccl, 10.0);
+  REQUIRE(nccl->device().is_cuda());
+  const Tensor host = Tensor::from_vector(std::vector<double>{0.25, -3.0, 7.5}, {3});
+  Tensor values = host.to(nccl->device());
+  nccl->all_reduce(values, ReduceOp::Sum);
+  nccl->all_reduce(values, ReduceOp::Average);
+  CHECK(values.to(Device::cpu()).to_vector<double>() == host.to_vector<double>());
+  Tensor gathered = Tensor::empty({3}, DType::F64, nccl->device());
+  nccl->all_gather(values, gathered);
+  CHECK(gathered.to(Device::cpu()).to_vector<double>() == host.to_vector<double>());
+  nccl->broadcast(values, 0);
+  nccl->barrier();
+  check_ranks_agree(*nccl, configuration_hash("recipe"));
+  CHECK(values.to(Device::cpu()).to_vector<double>() == host.to_vector<double>());
+}
+
+TEST_CASE("communicator: PANS_DIST_TIMEOUT") {
+  unsetenv("PANS_DIST_TIMEOUT");
+  CHECK(collective_timeout_from_environment() == 600.0);
+  setenv("PANS_DIST_TIMEOUT", "2.5", 1);
+  CHECK(collective_timeout_from_environment() == 2.5);
+  setenv("PANS_DIST_TIMEOUT", "0", 1);
+  CHECK_THROWS_WITH_AS(collective_timeout_from_environment(), doctest::Contains("PANS_DIST_TIMEOUT=\"0\""), Error);
+  unsetenv("PANS_DIST_TIMEOUT");
+}
+
+TEST_CASE("configuration hash: FNV-1a 64") {
+  CHECK(configuration_hash("") == 0xcbf29ce484222325ull);
+  CHECK(configuration_hash("a") == 0xaf63dc4c8601ec8cull);
+}
+
+TEST_CASE("synchronized statistics: Chan's merge of unequal ranks equals two-pass moments of the union") {
+  // Three ranks of 5, 1 and 12 values per channel, with a mean of 1e4 against a std of about 1:
+  // power sums would lose every digit of the variance in float32, the merge loses none in float64.
+  const std::vector<int> counts = {5, 1, 12};
+  const std::int64_t channels = 2;
+  std::vector<std::vector<double>> values(channels);
+  std::vector<double> gathered;
+  std::uint64_t seed = 1;
+  for (const int count : counts) {
+    Tensor draws = Tensor::empty({count, channels}, DType::F64);
+    fill_normal(draws, seed++, 0, 1e4, 1.0);
+    const std::vector<double> v = draws.to_vector<double>();
+    std::vector<double> mean(channels, 0.0), var(channels, 0.0);
+    for (std::int64_t c = 0; c < channels; ++c) {
+      for (int i = 0; i < count; ++i) mean[c] += v[std::size_t(i * channels + c)] / count;
+      for (int i = 0; i < count; ++i) {
+        const double d = v[std::size_t(i * channels + c)] - mean[c];
+        var[c] += d * d / count;
+        values[std::size_t(c)].push_back(v[std::size_t(i * channels + c)]);
+      }
+    }
+    gathered.insert(gathered.end(), mean.begin(), mean.end());
+    gathered.insert(gathered.end(), var.begin(), var.end());
+    gathered.push_back(count);
+  }
+  const std::vector<WelfordState<double>> merged = merge_rank_moments(gathered, channels, int(counts.size()));
+  for (std::int64_t c = 0; c < channels; ++c) {
+    const std::vector<double>& all = values[std::size_t(c)];
+    double mean = 0, m2 = 0;
+    for (const double x : all) mean += x / double(all.size());
+    for (const double x : all) m2 += (x - mean) * (x - mean);
+    CHECK(merged[std::size_t(c)].count == 18);
+    CHECK(merged[std::size_t(c)].mean == doctest::Approx(mean).epsilon(1e-14));
+    CHECK(merged[std::size_t(c)].m2 == doctest::Approx(m2).epsilon(1e-9));
+  }
+}
+
+TEST_CASE("synchronized iABN on one rank equals local iABN") {
+  const std::unique_ptr<Communicator> single = make_communicator(CommBackend::Single, 10.0);
+  SynchronizedBatchStatistics reducer(*single);
+  LayerOptions options{DType::F64, Device::cpu(), 3};
+  InPlaceAbn local("bn", 3, IabnActivation::LeakyRelu, options);
+  options.batch_statistics_reducer = &reducer;
+  InPlaceAbn synchronized("bn", 3, IabnActivation::LeakyRelu, options);
+  Tensor x = Tensor::empty({2, 3, 2, 3}, DType::F64), dz = Tensor::empty({2, 3, 2, 3}, DType::F64);
+  fill_normal(x, 5, 0, 0.5, 2.0);
+  fill_normal(dz, 5, 1, 0.0, 1.0);
+  Tensor x2 = x.clone(), dx = Tensor::empty(x.shape(), DType::F64), dx2 = dx.clone();
+  const std::vector<double> z = local.forward(x, Mode::Train).to_vector<double>();
+  const std::vector<double> z2 = synchronized.forward(x2, Mode::Train).to_vector<double>();
+  local.backward(dz, dx);
+  synchronized.backward(dz, dx2);
+  const auto close = [](const std::vector<double>& a, const std::vector<double>& b) {
+    REQUIRE(a.size() == b.size());
+    for (std::size_t i = 0; i < a.size(); ++i) CHECK(a[i] == doctest::Approx(b[i]).epsilon(1e-12));
+  };
+  close(z, z2);
+  close(dx.to_vector<double>(), dx2.to_vector<double>());
+  close(local.weight.grad.to_vector<double>(), synchronized.weight.grad.to_vector<double>());
+  close(local.bias.grad.to_vector<double>(), synchronized.bias.grad.to_vector<double>());
+  close(local.running_var.value.to_vector<double>(), synchronized.running_var.value.to_vector<double>());
+}
+
+TEST_CASE("gradient buckets: consecutive tensors up to the bucket size, a large tensor alone") {
+  const std::vector<std::vector<std::size_t>> expected = {{0, 1}, {2}, {3}, {4}};
+  CHECK(plan_gradient_buckets({10, 20, 5, 100, 1}, 30) == expected);
+  CHECK(plan_gradient_buckets({}, 30).empty());
+
+  const std::unique_ptr<Communicator> single = make_communicator(CommBackend::Single, 10.0);
+  Tensor a = Tensor::from_vector(std::vector<float>{1, 2, 3}, {3}),
+         b = Tensor::from_vector(std::vector<float>{4}, {1, 1});
+  GradientAverager averager(*single, {a, b}, 12);
+  CHECK(averager.bucket_count() == 2);
+  averager.average();
+  CHECK(a.to_vector<float>() == std::vector<float>{1, 2, 3});
+  CHECK(b.to_vector<float>() == std::vector<float>{4});
+}
+
+TEST_CASE("collective watchdog: quiet while collectives finish in time, ends the process past the deadline") {
+  {
+    CollectiveWatchdog watchdog(0.5, "test");
+    for (int i = 0; i < 3; ++i) {
+      const CollectiveWatchdog::Watch watch(watchdog, "a quick collective");
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  }
+  const auto start = std::chrono::steady_clock::now();
+  const pid_t child = fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {  // the child stands for a rank stuck in a collective
+    CollectiveWatchdog watchdog(0.3, "rank 0 of 2");
+    const CollectiveWatchdog::Watch watch(watchdog, "a collective whose peer died");
+    std::this_thread::sleep_for(std::chrono::seconds(30));
+    _exit(0);
+  }
+  int status = 0;
+  REQUIRE(waitpid(child, &status, 0) == child);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  CHECK(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 124);
+  CHECK(seconds < 10);
+}
