@@ -21,7 +21,7 @@ using namespace pans;
 struct Flags {
   std::string checkpoint, input, out = "infer_pans";
   std::vector<double> scales;
-  std::optional<std::string> score, heat_range, device;
+  std::optional<std::string> score, heat_range, device, labels;
   std::optional<int> threads;
   bool npy = false;
 };
@@ -35,6 +35,7 @@ InferenceRequest request_from(const Flags& f) {
   if (f.score) request.score = parse_score_kind(*f.score);
   if (f.heat_range) request.heat_range = *f.heat_range == "fixed" ? HeatRange::Fixed : HeatRange::PerImage;
   request.write_npy = f.npy;
+  request.labels = f.labels;
   request.device = device_from_flag(f.device);
   return request;
 }
@@ -57,8 +58,9 @@ int main(int argc, char** argv) {
       "Runs a train_pans checkpoint over a PNG image or a folder of PNGs (searched recursively) with the paper's "
       "multi-scale test protocol, and writes per image, into --out (keeping the input's sub-folders): "
       "<stem>_segmentation.png (StreetHazards palette), <stem>_anomaly.png (the anomaly score as an inferno heat "
-      "map, brighter = more anomalous), <stem>_overlay.png (the image blended with the heat map), and with --npy "
-      "<stem>_anomaly.npy (the raw float32 score map). Every file is written to a temporary name and renamed."};
+      "map, brighter = more anomalous), <stem>_overlay.png (the image blended with the heat map); with --npy "
+      "<stem>_anomaly.npy (the raw float32 score map); with --labels <stem>_labels.png (the ground truth in the "
+      "same palette). Every file is written to a temporary name and renamed."};
   app.add_option("--checkpoint", flags.checkpoint, "a train_pans checkpoint (checkpoint_<it>.bin)")->required();
   app.add_option("--input", flags.input, "a PNG image, or a folder searched recursively for *.png")->required();
   app.add_option("--out", flags.out, "output folder, created when missing; default " + flags.out);
@@ -75,6 +77,10 @@ int main(int argc, char** argv) {
                  "fixed: scores 0..1 span the colour ramp, comparable across images (default for msp, "
                  "cosine_softmax, pans); per-image: each map's min..max (default, and the only choice, for max_logit)")
       ->check(CLI::IsMember({"fixed", "per-image"}));
+  app.add_option("--labels", flags.labels,
+                 "a folder searched recursively for StreetHazards label PNGs, each paired with the input image of "
+                 "the same file stem (e.g. <root>/test/annotations/test); also writes <stem>_labels.png, the ground "
+                 "truth in the segmentation's palette with anomalies in the anomaly colour and ignore in black");
   app.add_flag("--npy", flags.npy, "also write the raw anomaly map as <stem>_anomaly.npy (float32, H x W)");
   app.add_option("--device", flags.device, "cpu, cuda or cuda:N; default cuda when a GPU is usable, else cpu");
   app.add_option("--threads", flags.threads, "OpenBLAS threads for the CPU convolutions; default one per core");

@@ -4,7 +4,9 @@
 #include <cctype>
 #include <chrono>
 #include <filesystem>
+#include <map>
 
+#include "data/classes.h"
 #include "data/png.h"
 #include "eval/model_loading.h"
 #include "eval/npy.h"
@@ -46,12 +48,48 @@ HeatRange chosen_heat_range(const InferenceRequest& request, ScoreKind score) {
   return range;
 }
 
+// The label PNG of each image, in the images' order, found before the model loads: a missing label
+// should fail in a second, not after minutes of inference over the images before it.
+std::vector<std::string> pair_labels(const std::vector<std::string>& images, const std::string& folder) {
+  PANS_CHECK(fs::is_directory(folder), "--labels ", folder, ": no such folder");
+  std::map<std::string, std::vector<std::string>> by_stem;
+  for (const fs::directory_entry& entry : fs::recursive_directory_iterator(folder))
+    if (entry.is_regular_file() && is_png_name(entry.path()))
+      by_stem[entry.path().stem().string()].push_back(entry.path().string());
+  PANS_CHECK(!by_stem.empty(), "--labels ", folder, ": the folder holds no .png file");
+  std::vector<std::string> labels;
+  for (const std::string& image : images) {
+    const std::string stem = fs::path(image).stem().string();
+    const auto found = by_stem.find(stem);
+    if (found == by_stem.end()) PANS_FAIL(image, ": no label ", stem, ".png under --labels ", folder);
+    std::vector<std::string> candidates = found->second;
+    std::sort(candidates.begin(), candidates.end());
+    // Stems are the only key, so two candidates cannot be told apart: refuse rather than guess.
+    if (candidates.size() > 1)
+      PANS_FAIL(image, ": ", candidates.size(), " labels named ", stem, ".png under --labels ", folder, " (",
+                candidates[0], ", ", candidates[1], "); pass a folder that holds one");
+    labels.push_back(candidates[0]);
+  }
+  return labels;
+}
+
+// Class ids {H,W,1} of `image`'s label, checked against the image before any inference is spent on it.
+Image read_labels(const std::string& label_path, const std::string& image_path, const Image& image) {
+  Image ids = read_label_png(label_path);
+  if (!ids.same_size(image))
+    PANS_FAIL(image_path, ": its label ", label_path, " is ", ids.height, "x", ids.width, " but the image is ",
+              image.height, "x", image.width);
+  streethazards::decode_label_values(ids, label_path);
+  return ids;
+}
+
 void write_outputs(const fs::path& prefix, const Image& image, const MultiScaleResult& result, ScoreKind score,
-                   HeatRange range, bool write_npy) {
+                   HeatRange range, bool write_npy, const Image* labels) {
   fs::create_directories(prefix.parent_path());
   const Tensor& scores = result.scores(score);
   const Image heat = heat_map(scores, range);
   write_png(with_suffix(prefix, "_segmentation.png"), colorize_segmentation(result.segmentation));
+  if (labels) write_png(with_suffix(prefix, "_labels.png"), colorize_labels(*labels));
   write_png(with_suffix(prefix, "_anomaly.png"), heat);
   write_png(with_suffix(prefix, "_overlay.png"), overlay(image, heat));
   if (write_npy)
@@ -77,6 +115,8 @@ std::vector<std::string> input_images(const std::string& input) {
 InferenceSummary run_inference(const InferenceRequest& request, std::ostream& console, ProgressStyle style) {
   const auto start = std::chrono::steady_clock::now();
   const std::vector<std::string> images = input_images(request.input);
+  const std::vector<std::string> labels =
+      request.labels ? pair_labels(images, *request.labels) : std::vector<std::string>{};
   const LoadedModel loaded = load_model(request.checkpoint, request.device);
   const ClassifierKind classifier = loaded.model->config().classifier;
   InferenceSummary summary;
@@ -88,16 +128,21 @@ InferenceSummary run_inference(const InferenceRequest& request, std::ostream& co
           << (range == HeatRange::Fixed ? "[0, 1]" : "per image (min to max)") << "\n"
           << "scales: " << request.scale_factors.size() << " factor(s) of each image's size:";
   for (const double factor : request.scale_factors) console << " " << factor;
+  if (request.labels) console << "\nlabels: " << *request.labels;
   console << "\n" << images.size() << " image(s) -> " << request.out << "\n";
   console.flush();
 
   ProgressBar bar(std::int64_t(images.size()), console, style);
-  for (const std::string& path : images) {
+  for (std::size_t i = 0; i < images.size(); ++i) {
+    const std::string& path = images[i];
     try {
       const Image image = read_rgb_png(path);
+      const std::optional<Image> label =
+          request.labels ? std::optional<Image>(read_labels(labels[i], path, image)) : std::nullopt;
       const MultiScaleResult result =
           evaluate_multiscale(*loaded.model, image, test_input_sizes(image.height, image.width, request.scale_factors));
-      write_outputs(output_prefix(request, path), image, result, summary.score, range, request.write_npy);
+      write_outputs(output_prefix(request, path), image, result, summary.score, range, request.write_npy,
+                    label ? &*label : nullptr);
     } catch (const Error& error) {
       const std::string message = error.what();
       if (message.rfind(path, 0) == 0) throw;  // PNG errors already start with the path

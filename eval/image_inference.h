@@ -4,6 +4,8 @@
 //   <stem>_anomaly.png       the chosen anomaly score as an inferno heat map (eval/visualize.h)
 //   <stem>_overlay.png       the image blended half and half with that heat map
 //   <stem>_anomaly.npy       the raw score map, float32 {H,W} (on request)
+//   <stem>_labels.png        the ground truth in the same palette (when a labels folder is given;
+//                            anomaly in the anomaly colour, ignore black: eval/visualize.h)
 // all at the input image's resolution. A folder's images keep their sub-folders under the output
 // folder, so equal stems in different sub-folders do not collide.
 #pragma once
@@ -30,6 +32,9 @@ struct InferenceRequest {
   std::optional<HeatRange> heat_range;  // unset: Fixed for scores in [0, 1], PerImage for max logit
   bool write_npy = false;
   Device device = Device::cpu();
+  // A folder searched recursively for StreetHazards label PNGs (PNG value = class id + 1), each paired
+  // with the input image of the same file stem: figures show the ground truth next to the maps.
+  std::optional<std::string> labels;
 };
 
 // The PNG files `input` names, sorted: itself, or every *.png (any letter case) below it. Throws
@@ -43,7 +48,9 @@ struct InferenceSummary {
 };
 
 // Throws pans::Error naming the file at fault (checkpoint, image) or the setting that does not fit
-// the checkpoint (a score its classifier does not give, a fixed range for max logit).
+// the checkpoint (a score its classifier does not give, a fixed range for max logit). With labels:
+// an image with no label of its stem (or several) is named before any inference runs; a label of
+// another size than its image names both files.
 InferenceSummary run_inference(const InferenceRequest& request, std::ostream& console, ProgressStyle style);
 
 }  // namespace pans

@@ -30,6 +30,14 @@ Image colorize_segmentation(const Tensor& class_ids) {
   return streethazards::colorize(ids);
 }
 
+Image colorize_labels(const Image& class_ids) {
+  Image rgb = streethazards::colorize(class_ids);
+  for (std::size_t i = 0; i < class_ids.pixels.size(); ++i)
+    if (class_ids.pixels[i] == streethazards::kIgnore)
+      rgb.pixels[3 * i] = rgb.pixels[3 * i + 1] = rgb.pixels[3 * i + 2] = 0;
+  return rgb;
+}
+
 streethazards::Rgb inferno_color(double t) {
   const double position = (std::isnan(t) ? 0.0 : std::clamp(t, 0.0, 1.0)) * kInfernoIntervals;
   const int stop = std::min(int(position), kInfernoIntervals - 1);

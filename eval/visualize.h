@@ -17,6 +17,12 @@ namespace pans {
 // Class ids uint8 {H,W} (0..13, 255) -> RGB {H,W,3} in the StreetHazards palette.
 Image colorize_segmentation(const Tensor& class_ids);
 
+// Decoded ground-truth class ids {H,W,1} (0..13, 255; data/classes.h) -> RGB {H,W,3} in the same
+// palette as colorize_segmentation, so a label picture and a prediction compare colour for colour;
+// the anomaly class gets the palette's anomaly colour. Ignore (255) is drawn black rather than the
+// palette's white, as in the paper's figures: "no label here" should recede, not stand out.
+Image colorize_labels(const Image& class_ids);
+
 // Which scores the ramp spans.
 //   Fixed:    [0, 1], the range of MSP, cosine + softmax and PAnS: one colour means one score in
 //             every image, so maps can be compared side by side.

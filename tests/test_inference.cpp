@@ -354,6 +354,63 @@ TEST_CASE("run_inference writes segmentation, heat map, overlay (and .npy) per i
   CHECK(console.str().find("2/2 images") != std::string::npos);
 }
 
+// A StreetHazards label PNG (value = class id + 1): road everywhere, an anomaly block at rows 2..5,
+// columns 3..9, and PNG 0 (ignore) at the top-left pixel.
+Image label_png(std::int64_t height, std::int64_t width) {
+  Image label(height, width, 1, std::uint8_t(streethazards::kRoad + 1));
+  for (std::int64_t y = 2; y < 6; ++y)
+    for (std::int64_t x = 3; x < 10; ++x) label.at(y, x) = std::uint8_t(streethazards::kAnomaly + 1);
+  label.at(0, 0) = 0;
+  return label;
+}
+
+TEST_CASE(
+    "run_inference --labels writes the ground truth in the palette per image paired by stem and names bad pairs") {
+  TempDir dir;
+  const PspNet model(tiny_model(ClassifierKind::Cosine), {DType::F32, Device::cpu(), 4});
+  InferenceRequest request;
+  request.checkpoint = write_model_checkpoint(model, dir / "run");
+  request.input = dir / "images";
+  request.out = dir / "out";
+  request.labels = dir / "labels";
+  request.scale_factors = {1.0};
+  fs::create_directories(dir / "images/sub");
+  fs::create_directories(dir / "labels/town");  // a different layout from the images': only stems pair
+  write_png(dir / "images/a.png", pattern_image(40, 64));
+  write_png(dir / "images/sub/b.PNG", pattern_image(48, 56));
+  write_png(dir / "labels/town/a.png", label_png(40, 64));
+  write_png(dir / "labels/b.png", label_png(48, 56));
+  std::ostringstream console;
+  CHECK(run_inference(request, console, ProgressStyle::Lines).images == 2);
+  for (const auto& [stem, height, width] : {std::tuple{"a", 40, 64}, std::tuple{"sub/b", 48, 56}}) {
+    CAPTURE(stem);
+    const std::string path = dir / ("out/" + std::string(stem) + "_labels.png");
+    REQUIRE(fs::exists(path));
+    const Image labels = read_rgb_png(path);
+    CHECK(labels.height == height);
+    CHECK(labels.width == width);
+    const auto color_at = [&](std::int64_t y, std::int64_t x) {
+      return std::vector<int>{labels.at(y, x, 0), labels.at(y, x, 1), labels.at(y, x, 2)};
+    };
+    CHECK(color_at(3, 5) == std::vector<int>{60, 250, 240});    // anomaly: the palette's anomaly colour
+    CHECK(color_at(20, 30) == std::vector<int>{128, 64, 128});  // road
+    CHECK(color_at(0, 0) == std::vector<int>{0, 0, 0});         // ignore: black, not the palette's white
+  }
+
+  const auto run = [&](const InferenceRequest& r) {
+    return [&console, r] { run_inference(r, console, ProgressStyle::Lines); };
+  };
+  write_png(dir / "images/c.png", pattern_image(40, 64));
+  check_error_mentions(run(request), {dir / "images/c.png", "no label c.png", dir / "labels"});
+  write_png(dir / "labels/c.png", label_png(40, 48));
+  check_error_mentions(run(request), {dir / "images/c.png", dir / "labels/c.png", "40x48", "40x64"});
+  write_png(dir / "labels/town/c.png", label_png(40, 64));
+  check_error_mentions(run(request), {dir / "images/c.png", dir / "labels/c.png", dir / "labels/town/c.png"});
+  InferenceRequest no_folder = request;
+  no_folder.labels = dir / "no_labels";
+  check_error_mentions(run(no_folder), {"--labels", dir / "no_labels"});
+}
+
 TEST_CASE("run_inference: bad input gives an error naming the file or setting") {
   TempDir dir;
   const PspNet model(tiny_model(ClassifierKind::Linear), {DType::F32, Device::cpu(), 4});
