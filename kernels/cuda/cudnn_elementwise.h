@@ -2,8 +2,9 @@
 // result into float32 (cuDNN writes dw in x's type, pans keeps float32 parameter gradients), and
 // leaky ReLU (cudnnActivationMode_t has none), the "separate activation" of the cuDNN batch-norm
 // baseline of InPlace-ABN, written as PyTorch's elementwise kernels are: one pass, 16-byte vectors.
-// Native CUDA builds with cuDNN only (kernels/cuda/cudnn_elementwise.cu). Device pointers on the
-// current device, 16-byte aligned (what the caching allocator returns); legacy default stream.
+// Plain kernels (kernels/cuda/cudnn_elementwise.cu), so every CUDA build has them, the emulator
+// included. Device pointers on the current device, 16-byte aligned (what the caching allocator
+// returns); legacy default stream.
 #pragma once
 
 #include <cstdint>
