@@ -7,6 +7,10 @@
 // supports, and the mIoU of the segmentation.
 // Mode --scores DIR --labels DIR: anomaly maps of any method, float32 .npy files (height × width,
 // higher = more anomalous) named like their label PNGs (eval/score_folder.h).
+//
+// The checkpoint mode runs data-parallel under mpirun, srun or torchrun (docs/distributed.md): the
+// images are shared among the ranks and rank 0 prints and writes the same results one process
+// would.
 #include <cblas.h>
 
 #include <CLI/CLI.hpp>
@@ -19,12 +23,13 @@
 #include <string>
 
 #include "eval/anomaly_table.h"
-#include "eval/atomic_file.h"
+#include "data/atomic_file.h"
 #include "eval/curves_svg.h"
 #include "eval/model_loading.h"
 #include "eval/progress.h"
 #include "eval/score_folder.h"
 #include "eval/split_evaluation.h"
+#include "tensor/cuda_runtime.h"
 #include "tensor/device.h"
 #include "tensor/error.h"
 
@@ -38,6 +43,7 @@ struct Flags {
   std::string split = "test";
   std::vector<double> scales;
   std::optional<int> threads;
+  std::string dist = "auto";
   std::optional<std::string> scores, labels, name, json, curves;
   std::string suffix;
   bool allow_missing = false;
@@ -59,6 +65,11 @@ void add_checkpoint_flags(CLI::App& app, Flags& f) {
       ->delimiter(',');
   app.add_option("--device", f.device, "cpu, cuda or cuda:N; default cuda when a GPU is usable, else cpu");
   app.add_option("--threads", f.threads, "OpenBLAS threads for the CPU convolutions; default one per core");
+  app.add_option("--dist", f.dist,
+                 "share the images among the ranks of mpirun, srun or torchrun (docs/distributed.md): single (one "
+                 "process), mpi (--device cpu) or nccl (one GPU per rank, cuda:<local rank>); the results are those "
+                 "of one process; default auto: single without a launcher, else nccl with a GPU and mpi without")
+      ->check(CLI::IsMember({"auto", "single", "mpi", "nccl"}));
 }
 
 void add_score_folder_flags(CLI::App& app, Flags& f) {
@@ -139,8 +150,21 @@ std::string describe_factors(const std::vector<double>& factors) {
   return text;
 }
 
-Evaluation evaluate_checkpoints(const Flags& flags) {
-  const Device device = device_from_flag(flags.device);
+// --dist auto: one process alone needs no communication; ranks evaluate on GPUs over NCCL when they
+// have them, else on the CPU over MPI (as train_pans).
+CommBackend comm_backend_of(const Flags& flags) {
+  if (flags.dist != "auto") return parse_comm_backend(flags.dist);
+  if (rank_info_from_environment(launch_environment()).world_size == 1) return CommBackend::Single;
+  const bool on_gpu = flags.device ? parse_device(*flags.device).is_cuda() : cuda_device_count() > 0;
+  return on_gpu ? CommBackend::Nccl : CommBackend::Mpi;
+}
+
+Evaluation evaluate_checkpoints(const Flags& flags, Communicator& communicator) {
+  const Device device = communicator.backend() == CommBackend::Nccl && !flags.device ? communicator.device()
+                                                                                     : device_from_flag(flags.device);
+  PANS_CHECK(communicator.backend() != CommBackend::Nccl || device == communicator.device(), "--device ", device.str(),
+             ": with --dist nccl each rank evaluates on its own GPU, ", communicator.device().str(), " for ",
+             communicator.describe());
   const int threads = flags.threads.value_or(int(std::max(1u, std::thread::hardware_concurrency())));
   PANS_CHECK(threads > 0, "--threads ", threads, ": at least 1");
   openblas_set_num_threads(threads);
@@ -149,6 +173,11 @@ Evaluation evaluate_checkpoints(const Flags& flags) {
   Evaluation evaluation;
   evaluation.inputs = {{"mode", "checkpoint"}, {"split", flags.split}, {"scale_factors", factors},
                        {"device", device.str()}, {"checkpoints", nlohmann::json::array()}};
+  if (communicator.world_size() > 1) {
+    evaluation.inputs["ranks"] = communicator.world_size();
+    std::printf("dist: %d ranks over %s share the images\n", communicator.world_size(),
+                comm_backend_name(communicator.backend()).c_str());
+  }
   for (const std::string& path : flags.checkpoints) {
     const LoadedModel loaded = load_model(path, device);
     const std::string root = flags.data.value_or(loaded.recipe.value("data", std::string()));
@@ -164,7 +193,7 @@ Evaluation evaluate_checkpoints(const Flags& flags) {
     const ProgressStyle style = progress_style_for(stderr);
     const SplitEvaluation result = [&] {
       try {
-        return evaluate_split(*loaded.model, dataset, factors, std::cerr, style);
+        return evaluate_split(*loaded.model, dataset, factors, std::cerr, style, communicator);
       } catch (...) {
         if (style == ProgressStyle::Redraw) std::cerr << '\n';  // the error message gets a line of its own
         throw;
@@ -218,12 +247,22 @@ int run(const Flags& flags) {
   // One branch per mode; report() prints and writes the rows of either.
   PANS_CHECK(flags.checkpoints.empty() || !flags.scores, "--checkpoint and --scores: give one mode, not both");
   Evaluation evaluation;
-  if (!flags.checkpoints.empty())
-    evaluation = evaluate_checkpoints(flags);
-  else if (flags.scores)
+  if (!flags.checkpoints.empty()) {
+    const std::unique_ptr<Communicator> communicator =
+        make_communicator(comm_backend_of(flags), collective_timeout_from_environment());
+    // Rank 0 speaks and writes for the job; the others' errors still reach stderr.
+    if (communicator->rank() != 0)
+      PANS_CHECK(std::freopen("/dev/null", "w", stdout) != nullptr, "rank ", communicator->rank(),
+                 ": cannot silence stdout");
+    evaluation = evaluate_checkpoints(flags, *communicator);
+    if (communicator->rank() != 0) return 0;
+  } else if (flags.scores) {
+    PANS_CHECK(rank_info_from_environment(launch_environment()).world_size == 1,
+               "--scores is evaluated by one process: run eval_pans without a launcher");
     evaluation = evaluate_score_folder(flags);
-  else
+  } else {
     PANS_FAIL("nothing to evaluate: give --checkpoint FILE, or --scores DIR --labels DIR (see --help)");
+  }
   report(evaluation, flags);
   return 0;
 }

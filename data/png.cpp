@@ -1,12 +1,9 @@
 #include "data/png.h"
 
-#include <fcntl.h>
 #include <stb/stb_image.h>
 #include <stb/stb_image_write.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cerrno>
 #include <climits>
 #include <cstdio>
@@ -66,22 +63,6 @@ void append_to_vector(void* context, void* data, int size) {
   out->insert(out->end(), begin, begin + size);
 }
 
-// A name no other thread or process writing the same file can pick.
-std::string temporary_path(const std::string& path) {
-  static std::atomic<unsigned long> counter{0};
-  return path + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(counter++);
-}
-
-void write_all(int fd, const std::vector<std::uint8_t>& bytes, const std::string& path) {
-  std::size_t written = 0;
-  while (written < bytes.size()) {
-    const ssize_t n = ::write(fd, bytes.data() + written, bytes.size() - written);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) PANS_FAIL(path, ": write failed (", std::strerror(errno), ")");
-    written += std::size_t(n);
-  }
-}
-
 }  // namespace
 
 Image read_rgb_png(const std::string& path) {
@@ -115,22 +96,7 @@ void write_png(const std::string& path, const Image& image, FileSync sync) {
                               image.pixels.data(), stride))
     PANS_FAIL(path, ": PNG encoding failed");
 
-  const std::string temporary = temporary_path(path);
-  const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) PANS_FAIL(path, ": cannot create ", temporary, " (", std::strerror(errno), ")");
-  try {
-    write_all(fd, encoded, temporary);
-    if (sync == FileSync::Now && ::fsync(fd) != 0) PANS_FAIL(temporary, ": fsync failed (", std::strerror(errno), ")");
-  } catch (...) {
-    ::close(fd);
-    ::unlink(temporary.c_str());
-    throw;
-  }
-  if (::close(fd) != 0 || std::rename(temporary.c_str(), path.c_str()) != 0) {
-    const int error = errno;
-    ::unlink(temporary.c_str());
-    PANS_FAIL(path, ": cannot replace with ", temporary, " (", std::strerror(error), ")");
-  }
+  write_file_atomically(path, encoded.data(), encoded.size(), sync);
 }
 
 }  // namespace pans

@@ -7,6 +7,7 @@
 
 #include <string>
 
+#include "data/atomic_file.h"
 #include "data/image.h"
 
 namespace pans {
@@ -18,12 +19,6 @@ Image read_rgb_png(const std::string& path);
 // A single-channel 8-bit PNG {H,W,1}, values as stored. Anything else (RGB, palette, grey+alpha,
 // 16-bit) is refused rather than converted: a converted label map would hold wrong class ids.
 Image read_label_png(const std::string& path);
-
-// When write_png's bytes reach the disk. Now: fsync before the rename, so after a crash `path` holds
-// the old file or the new one. Deferred: the caller flushes a whole batch at once (the scene
-// generator writes a thousand files, syncs the file system once, then writes its manifest); an
-// fsync per file would triple its time.
-enum class FileSync { Now, Deferred };
 
 // Writes 1 (grey) or 3 (RGB) channel images. Atomic: the bytes go to a temporary file in the same
 // folder and the temporary is renamed over `path`, so a reader never sees a half-written file and

@@ -84,19 +84,38 @@ std::optional<ImageAnomalyMetrics> image_anomaly_metrics(const float* scores, co
   return ImageAnomalyMetrics{double(auroc_twice_pn) / (2 * p * n), average_precision, double(closest_fp) / n};
 }
 
+ImageAnomalySummary summarize_image(const float* scores, const std::uint8_t* class_ids, std::int64_t pixels,
+                                    const std::string& name) {
+  ImageAnomalySummary summary;
+  summary.metrics = image_anomaly_metrics(scores, class_ids, pixels, name);
+  if (summary.metrics) {
+    const auto [low, high] = std::minmax_element(scores, scores + pixels);
+    summary.low = *low;
+    summary.high = *high;
+  }
+  return summary;
+}
+
 void AnomalyAccumulator::add_image(const float* scores, const std::uint8_t* class_ids, std::int64_t pixels,
                                    const std::string& name) {
-  const std::optional<ImageAnomalyMetrics> metrics = image_anomaly_metrics(scores, class_ids, pixels, name);
-  if (!metrics) {
+  const ImageAnomalySummary summary = summarize_image(scores, class_ids, pixels, name);
+  add_summary(summary, name);
+  if (summary.metrics) add_pixels(scores, class_ids, pixels);
+}
+
+void AnomalyAccumulator::add_summary(const ImageAnomalySummary& summary, const std::string& name) {
+  if (!summary.metrics) {
     skipped_.push_back(name);
     return;
   }
-  auroc_sum_ += metrics->auroc;
-  ap_sum_ += metrics->average_precision;
-  fpr95_sum_ += metrics->fpr95;
+  auroc_sum_ += summary.metrics->auroc;
+  ap_sum_ += summary.metrics->average_precision;
+  fpr95_sum_ += summary.metrics->fpr95;
   ++images_;
-  const auto [low, high] = std::minmax_element(scores, scores + pixels);
-  pooled_.cover(*low, *high);
+  pooled_.cover(summary.low, summary.high);
+}
+
+void AnomalyAccumulator::add_pixels(const float* scores, const std::uint8_t* class_ids, std::int64_t pixels) {
   for (std::int64_t i = 0; i < pixels; ++i) pooled_.add(scores[i], class_ids[i] == kAnomalyClassId);
 }
 

@@ -39,11 +39,34 @@ struct AnomalyResult {
   ScoreHistogram pooled;                  // every pixel of the images used, for the pooled curves
 };
 
+// What the accumulator keeps of an image besides its pixels: its metrics (none: skipped) and, for
+// an image used, its score range, which decides the pooled histogram's bins.
+struct ImageAnomalySummary {
+  std::optional<ImageAnomalyMetrics> metrics;
+  float low = 0, high = 0;
+};
+
+// image_anomaly_metrics and the score range; throws as it does.
+ImageAnomalySummary summarize_image(const float* scores, const std::uint8_t* class_ids, std::int64_t pixels,
+                                    const std::string& name);
+
 // Adds images one at a time (a test split does not fit in memory: StreetHazards test is 1.4 G
 // pixels) and keeps the per-image sums, in double, in the order the images come.
 class AnomalyAccumulator {
  public:
   void add_image(const float* scores, const std::uint8_t* class_ids, std::int64_t pixels, const std::string& name);
+
+  // add_image in two halves, for images shared among ranks (eval/split_evaluation.h): every rank
+  // adds the summary of every image in image order, so that the sums are added in the order one
+  // process adds them and the pooled histogram's bins widen the same way on every rank; the rank
+  // that evaluated an image adds its pixels right after its summary. The ranks' histograms then
+  // share one grid and their counts sum to the single process's (pooled_counts, set_pooled_counts).
+  void add_summary(const ImageAnomalySummary& summary, const std::string& name);
+  void add_pixels(const float* scores, const std::uint8_t* class_ids, std::int64_t pixels);
+  // The pooled histogram's counts (ScoreHistogram::counts), to be summed over the ranks and put back.
+  std::vector<std::int64_t> pooled_counts() const { return pooled_.counts(); }
+  void set_pooled_counts(const std::vector<std::int64_t>& counts) { pooled_.set_counts(counts); }
+
   // Throws pans::Error when no image had both anomaly and other pixels.
   AnomalyResult result() const;
 

@@ -4,7 +4,7 @@
 #include <cstdio>
 #include <filesystem>
 
-#include "eval/atomic_file.h"
+#include "data/atomic_file.h"
 #include "tensor/error.h"
 
 namespace pans {

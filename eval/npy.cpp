@@ -6,7 +6,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "eval/atomic_file.h"
+#include "data/atomic_file.h"
 #include "tensor/error.h"
 
 namespace pans {

@@ -41,6 +41,19 @@ void ScoreHistogram::double_width_upward() {
   width_ *= 2;
 }
 
+std::vector<std::int64_t> ScoreHistogram::counts() const {
+  std::vector<std::int64_t> both = anomalies_;
+  both.insert(both.end(), normals_.begin(), normals_.end());
+  return both;
+}
+
+void ScoreHistogram::set_counts(const std::vector<std::int64_t>& counts) {
+  PANS_CHECK(counts.size() == 2 * std::size_t(kBins), "ScoreHistogram::set_counts: ", counts.size(),
+             " counts, expected ", 2 * kBins);
+  anomalies_.assign(counts.begin(), counts.begin() + kBins);
+  normals_.assign(counts.begin() + kBins, counts.end());
+}
+
 std::int64_t ScoreHistogram::anomalies() const {
   return std::accumulate(anomalies_.begin(), anomalies_.end(), std::int64_t(0));
 }

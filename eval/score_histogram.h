@@ -37,6 +37,11 @@ class ScoreHistogram {
     ++(anomaly ? anomalies_ : normals_)[bin];
   }
 
+  // The anomaly counts then the normal ones, kBins each. Histograms that covered the same ranges in
+  // the same order have the same bins, and adding their counts merges them exactly.
+  std::vector<std::int64_t> counts() const;
+  void set_counts(const std::vector<std::int64_t>& counts);
+
   std::int64_t anomalies() const;
   std::int64_t normals() const;
   // Needs at least one anomaly and one normal pixel.

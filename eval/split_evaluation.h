@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "data/streethazards.h"
+#include "dist/communicator.h"
 #include "eval/anomaly_metrics.h"
 #include "eval/multiscale.h"
 #include "eval/progress.h"
@@ -31,5 +32,16 @@ struct SplitEvaluation {
 // model runs. Errors (an unreadable PNG, a NaN score, ...) propagate as pans::Error naming the file.
 SplitEvaluation evaluate_split(PspNet& model, const StreetHazards& dataset, const std::vector<double>& scale_factors,
                                std::ostream& progress, ProgressStyle style);
+
+// The same with the images shared among the ranks of `communicator`, in rounds of one image per
+// rank: rank r evaluates images r, r + W, r + 2W, ... (each image once). After each round the ranks
+// all-gather what their images gave (the per-image metrics and score ranges of every score kind:
+// a few numbers each), and every rank adds them in image order, so every rank's sums, skipped names
+// and pooled-histogram bins are those of one process. At the end the confusion matrices and the
+// pooled histograms' counts are summed over the ranks (exact, dist/count_sum.h). Every rank returns
+// the single-process evaluation, bit for bit except `seconds`; only rank 0 writes progress. With one
+// rank this is the function above.
+SplitEvaluation evaluate_split(PspNet& model, const StreetHazards& dataset, const std::vector<double>& scale_factors,
+                               std::ostream& progress, ProgressStyle style, Communicator& communicator);
 
 }  // namespace pans

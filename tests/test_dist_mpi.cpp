@@ -11,6 +11,8 @@
 //     ~5 here) and by the few roundings of the elementwise pass (observed up to 3e-7: 2-3 units of
 //     float32 rounding at the outputs' magnitude).
 //   SGD on the tiny PSPNet: see the test case.
+//   Validation and split evaluation: none. The ranks share the images, not the arithmetic: counts
+//     are summed exactly and the per-image metrics are added in image order, as one process does.
 #include <doctest/doctest.h>
 #include <unistd.h>
 
@@ -27,12 +29,14 @@
 #include "dist/communicator.h"
 #include "dist/gradient_averager.h"
 #include "dist/synchronized_batch_statistics.h"
+#include "eval/split_evaluation.h"
 #include "kernels/cross_entropy.h"
 #include "kernels/random.h"
 #include "models/pspnet.h"
 #include "optim/sgd.h"
 #include "train/checkpoint.h"
 #include "train/trainer.h"
+#include "train/validation.h"
 
 using namespace pans;
 
@@ -274,45 +278,188 @@ TrainConfig tiny_train_config(const std::string& data_root, const std::string& o
   return config;
 }
 
+// A folder of rank 0's making with a generated dataset in <folder>/scenes, named by rank 0's process
+// id (so that concurrent test runs do not meet); the other rank waits for it. Removed at the end.
+class SharedScenes {
+ public:
+  SharedScenes(Communicator& comm, const char* name, const scenes::SceneConfig& scenes) : comm_(comm) {
+    Tensor leader_pid = Tensor::from_vector(std::vector<std::int32_t>{std::int32_t(getpid())}, {1});
+    comm.broadcast(leader_pid, 0);
+    root_ = std::filesystem::temp_directory_path() /
+            (std::string(name) + "_" + std::to_string(leader_pid.to_vector<std::int32_t>()[0]));
+    if (comm.rank() == 0) {
+      std::filesystem::remove_all(root_);
+      scenes::generate_if_missing((root_ / "scenes").string(), scenes, 1);
+    }
+    comm.barrier();
+  }
+  ~SharedScenes() {
+    comm_.barrier();
+    if (comm_.rank() == 0) std::filesystem::remove_all(root_);
+  }
+  std::string scenes() const { return (root_ / "scenes").string(); }
+  std::string operator/(const std::string& name) const { return (root_ / name).string(); }
+
+ private:
+  Communicator& comm_;
+  std::filesystem::path root_;
+};
+
+scenes::SceneConfig small_scenes(int training, int validation, int test) {
+  scenes::SceneConfig scenes;
+  scenes.width = 64;
+  scenes.height = 40;
+  scenes.training_images = training;
+  scenes.validation_images = validation;
+  scenes.test_images = test;
+  return scenes;
+}
+
+// Expects `call` to throw pans::Error whose message contains every one of `parts`.
+template <class Call>
+void check_error_mentions(Call call, const std::vector<std::string>& parts) {
+  try {
+    call();
+    FAIL("no pans::Error thrown");
+  } catch (const Error& error) {
+    const std::string message = error.what();
+    for (const std::string& part : parts) {
+      CAPTURE(message);
+      CHECK(message.find(part) != std::string::npos);
+    }
+  }
+}
+
 }  // namespace
 
 // train_pans' loop on two ranks: rank 0 alone speaks and writes, a resume continues on every rank.
 TEST_CASE("train_pans loop on two ranks with a resume") {
   Communicator& comm = world();
-  // Rank 0 makes a folder of its own (named by its process id, so that concurrent test runs do not
-  // meet) and the dataset; the other rank waits for it.
-  Tensor leader_pid = Tensor::from_vector(std::vector<std::int32_t>{std::int32_t(getpid())}, {1});
-  comm.broadcast(leader_pid, 0);
-  const std::filesystem::path root =
-      std::filesystem::temp_directory_path() /
-      ("pans_test_dist_train_" + std::to_string(leader_pid.to_vector<std::int32_t>()[0]));
-  if (comm.rank() == 0) {
-    std::filesystem::remove_all(root);
-    scenes::SceneConfig scenes;
-    scenes.width = 64;
-    scenes.height = 40;
-    scenes.training_images = 8;
-    scenes.validation_images = 2;
-    scenes.test_images = 1;
-    scenes::generate_if_missing((root / "scenes").string(), scenes, 1);
-  }
-  comm.barrier();
-
+  const SharedScenes root(comm, "pans_test_dist_train", small_scenes(8, 2, 1));
   std::ostringstream console;
-  TrainConfig first_half = tiny_train_config((root / "scenes").string(), (root / "run").string());
+  TrainConfig first_half = tiny_train_config(root.scenes(), root / "run");
   first_half.stop_after = 3;
   CHECK(train(first_half, console, comm).iteration == 3);
-  TrainConfig second_half = tiny_train_config((root / "scenes").string(), (root / "run").string());
+  TrainConfig second_half = tiny_train_config(root.scenes(), root / "run");
   second_half.start = StartFrom::LatestCheckpoint;
   const TrainSummary summary = train(second_half, console, comm);
   CHECK(summary.iteration == 6);
-  CHECK(complete_checkpoints((root / "run").string()) == std::vector<std::int64_t>{3, 6});
+  CHECK(complete_checkpoints(root / "run") == std::vector<std::int64_t>{3, 6});
   if (comm.rank() == 0) {
     CHECK(console.str().find("resumed from") != std::string::npos);
     CHECK(summary.last_validation.has_value());
   } else {
     CHECK(console.str().empty());
   }
+  // Validation is shared among the ranks, and every rank gets the whole split's scores.
+  REQUIRE(summary.last_validation.has_value());
+  Tensor miou = Tensor::from_vector(std::vector<double>{summary.last_validation->pixel_accuracy}, {1});
+  comm.broadcast(miou, 0);
+  CHECK(miou.to_vector<double>()[0] == summary.last_validation->pixel_accuracy);
+}
+
+// Validation images shared among the ranks (rank 0: images 0, 2, 4; rank 1: 1, 3) in batches of 2,
+// against one process with batches {0, 1}, {2, 3}, {4}: the same matrix, count for count. Eval mode
+// computes each image alone (every convolution output is the same dot product whatever the batch),
+// so nothing but the counting is shared.
+TEST_CASE("distributed validation gives the confusion matrix of one process") {
+  Communicator& comm = world();
+  const SharedScenes root(comm, "pans_test_dist_validation", small_scenes(1, 5, 1));
+  const auto validation = std::make_shared<const StreetHazards>(root.scenes(), Split::Validation);
+  TrainConfig config = tiny_train_config(root.scenes(), root / "unused");
+  PspNet model(config.model, {DType::F32, Device::cpu(), 7});
+  const std::unique_ptr<Communicator> alone = make_single_process_communicator();
+  const ConfusionMatrix reference = evaluate_native_resolution(model, validation, 2, 1, *alone);
+  const ConfusionMatrix shared = evaluate_native_resolution(model, validation, 2, 1, comm);
+  std::int64_t known_pixels = 0;
+  for (std::int64_t i = 0; i < validation->size(); ++i)
+    for (const std::uint8_t id : validation->load(i).label.pixels) known_pixels += id < 13;
+  CHECK(reference.total() == known_pixels);
+  std::int64_t different = 0, cells = 0;
+  for (int truth = 0; truth < reference.classes(); ++truth)
+    for (int predicted = 0; predicted < reference.classes(); ++predicted) {
+      different += shared.count(truth, predicted) != reference.count(truth, predicted);
+      cells += reference.count(truth, predicted) > 0;
+    }
+  CHECK(different == 0);
+  CHECK(cells > reference.classes());  // the untrained network's predictions vary: the comparison means something
+}
+
+// eval_pans --checkpoint's split evaluation with the images shared among two ranks gives what one
+// process gives, exactly: the per-image metrics are summed in image order on every rank, the
+// pooled histograms widen alike and their counts add exactly. 5 test images: rank 1 sits out the
+// last round.
+TEST_CASE("distributed split evaluation gives the anomaly results of one process") {
+  Communicator& comm = world();
+  const SharedScenes root(comm, "pans_test_dist_eval", small_scenes(1, 1, 5));
+  const StreetHazards test(root.scenes(), Split::Test);
+  PspNetConfig config = tiny_config();
+  config.classes = 13;
+  PspNet model(config, {DType::F32, Device::cpu(), 2});
+  std::ostringstream single_progress, shared_progress;
+  const SplitEvaluation reference = evaluate_split(model, test, {0.75, 1.0}, single_progress, ProgressStyle::Lines);
+  const SplitEvaluation shared = evaluate_split(model, test, {0.75, 1.0}, shared_progress, ProgressStyle::Lines, comm);
+  CHECK(shared.images == 5);
+  CHECK(reference.images == 5);
+  CHECK(shared.confusion.total() == reference.confusion.total());
+  for (int truth = 0; truth < 13; ++truth)
+    for (int predicted = 0; predicted < 13; ++predicted)
+      CHECK(shared.confusion.count(truth, predicted) == reference.confusion.count(truth, predicted));
+  REQUIRE(shared.anomaly.size() == reference.anomaly.size());
+  for (std::size_t k = 0; k < reference.anomaly.size(); ++k) {
+    CAPTURE(score_kind_title(reference.anomaly[k].first));
+    const AnomalyResult expected = reference.anomaly[k].second.result();
+    const AnomalyResult actual = shared.anomaly[k].second.result();
+    CHECK(expected.images > 0);
+    CHECK(actual.auroc == expected.auroc);
+    CHECK(actual.aupr == expected.aupr);
+    CHECK(actual.fpr95 == expected.fpr95);
+    CHECK(actual.images == expected.images);
+    CHECK(actual.skipped == expected.skipped);
+    CHECK(shared.anomaly[k].second.pooled_counts() == reference.anomaly[k].second.pooled_counts());
+    CHECK(actual.pooled.curves().auroc == expected.pooled.curves().auroc);
+  }
+  CHECK(shared_progress.str().empty() == (comm.rank() != 0));
+}
+
+// A checkpoint resumed with another world size: accepted when the global batch stays (2 ranks x 2
+// then 1 rank x 4, and 1 rank x 4 then 2 ranks x 2), continuing the same schedule of --epochs;
+// refused, naming both world sizes, when it would change (2 ranks x 2 then 1 rank x 2). The runs of
+// one rank are rank 0's, with a communicator of its own, while rank 1 waits.
+TEST_CASE("resume with another world size keeps the global batch's schedule or is refused by name") {
+  Communicator& comm = world();
+  const SharedScenes root(comm, "pans_test_dist_world_size", small_scenes(8, 1, 1));
+  const auto config = [&](const std::string& run, std::int64_t batch, std::optional<std::int64_t> stop_after) {
+    TrainConfig c = tiny_train_config(root.scenes(), root / run);
+    c.iterations.reset();
+    c.epochs = 2;  // 8 images / global batch 4: 2 iterations per epoch, 4 in all
+    c.batch = batch;
+    c.val_every = 0;
+    c.stop_after = stop_after;
+    c.start = stop_after ? StartFrom::Scratch : StartFrom::LatestCheckpoint;
+    return c;
+  };
+  const std::unique_ptr<Communicator> alone = make_single_process_communicator();
+  std::ostringstream console;
+
+  CHECK(train(config("two_then_one", 2, 2), console, comm).iteration == 2);
+  if (comm.rank() == 0) {
+    check_error_mentions([&] { train(config("two_then_one", 2, std::nullopt), console, *alone); },
+                         {checkpoint_path(root / "two_then_one", 2), "global batch of 4", "2 ranks x batch 2",
+                          "now 1 rank x --batch 2 = 2", "--batch 4"});
+    std::ostringstream resumed;
+    const TrainSummary summary = train(config("two_then_one", 4, std::nullopt), resumed, *alone);
+    CHECK(summary.iteration == 4);
+    CHECK(summary.iterations == 4);
+    CHECK(resumed.str().find("written by 2 ranks, continued by 1") != std::string::npos);
+  }
   comm.barrier();
-  if (comm.rank() == 0) std::filesystem::remove_all(root);
+
+  if (comm.rank() == 0) CHECK(train(config("one_then_two", 4, 2), console, *alone).iteration == 2);
+  comm.barrier();
+  std::ostringstream resumed;
+  const TrainSummary summary = train(config("one_then_two", 2, std::nullopt), resumed, comm);
+  CHECK(summary.iteration == 4);
+  CHECK(summary.iterations == 4);
+  if (comm.rank() == 0) CHECK(resumed.str().find("written by 1 rank, continued by 2") != std::string::npos);
 }

@@ -103,7 +103,7 @@ void check_close(const std::vector<float>& actual, const std::vector<float>& exp
 std::string write_model_checkpoint(const PspNet& model, const std::string& folder) {
   TrainConfig config = cpu_defaults();
   config.model = model.config();
-  Checkpoint checkpoint{7, recipe_json(config, 7), {}};
+  Checkpoint checkpoint{7, recipe_json(config, 1, 7), {}};
   for (const Parameter& p : model.parameters()) checkpoint.tensors.push_back({p.name, p.value});
   for (const Buffer& b : model.buffers()) checkpoint.tensors.push_back({b.name, b.value});
   for (const Parameter& p : model.parameters())

@@ -203,6 +203,22 @@ TEST_CASE("metrics: per-class IoU, mIoU13 over present classes and mIoU11 withou
   CHECK(from_logits.total() == 2);
 }
 
+// Data parallelism trains on the global batch (--batch x ranks), so the recipe records it and the
+// schedule follows it: 2 ranks x 2 and 1 rank x 4 are one recipe, and a run may resume with either.
+TEST_CASE("recipe: the batch and the schedule of --epochs are the global batch's, whatever the world size") {
+  TrainConfig per_rank_2 = cpu_defaults();
+  per_rank_2.epochs = 3;
+  per_rank_2.batch = 2;
+  TrainConfig alone_4 = per_rank_2;
+  alone_4.batch = 4;
+  CHECK(total_iterations(per_rank_2, 11, 2) == 3 * (11 / 4));
+  CHECK(total_iterations(alone_4, 11, 1) == 3 * (11 / 4));
+  CHECK(recipe_json(per_rank_2, 2, 6) == recipe_json(alone_4, 1, 6));
+  CHECK(recipe_json(per_rank_2, 2, 6)["batch"] == 4);
+  CHECK(recipe_differences(recipe_json(per_rank_2, 1, 6), recipe_json(per_rank_2, 2, 6)) ==
+        "batch: 2 in the checkpoint, 4 now");
+}
+
 TEST_CASE("training: N iterations straight give the same bits as N/2, a resume, then N/2") {
   TempDir dir;
   const std::string data = tiny_dataset(dir);

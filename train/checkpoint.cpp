@@ -130,6 +130,7 @@ void write_checkpoint(const std::string& folder, const Checkpoint& checkpoint) {
   const std::string header = nlohmann::json{
       {"iteration", checkpoint.iteration},
       {"config", checkpoint.config},
+      {"ranks", checkpoint.ranks},
       {"tensors", entries},
       {"payload_bytes", payload_bytes},
       {"payload_fnv1a64",
@@ -181,6 +182,7 @@ Checkpoint read_checkpoint(const std::string& path) {
     const nlohmann::json header = nlohmann::json::parse(header_text);
     checkpoint.iteration = header.at("iteration").get<std::int64_t>();
     checkpoint.config = header.at("config");
+    checkpoint.ranks = header.value("ranks", 1);  // absent before world-size changes were allowed
     entries = header.at("tensors");
     payload_bytes = header.at("payload_bytes").get<std::uint64_t>();
     expected_checksum = header.at("payload_fnv1a64").get<std::string>();

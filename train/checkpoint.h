@@ -4,7 +4,7 @@
 //   8 bytes  magic "PANSCKPT"
 //   u32      format version (kCheckpointVersion)
 //   u64      length of the JSON header that follows
-//   header   {"iteration", "config" (the recipe), "tensors": [{"name", "shape"}...],
+//   header   {"iteration", "config" (the recipe), "ranks", "tensors": [{"name", "shape"}...],
 //             "payload_bytes", "payload_fnv1a64"}
 //   payload  every tensor's float32 values in header order, row-major
 // It is written to a temporary file, fsynced and renamed into place (a crash leaves the old state or
@@ -34,6 +34,9 @@ struct Checkpoint {
   std::int64_t iteration = 0;  // iterations completed
   nlohmann::json config;       // the recipe that produced it
   std::vector<NamedTensor> tensors;
+  // The world size of the run that wrote it. Not part of the recipe: a run may resume with another
+  // (trainer.h); it is kept to name both world sizes when a resume is refused.
+  int ranks = 1;
 };
 
 std::string checkpoint_path(const std::string& folder, std::int64_t iteration);

@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "data/classes.h"
+#include "dist/count_sum.h"
 
 namespace pans {
 
@@ -33,6 +34,10 @@ void ConfusionMatrix::add(int truth, int predicted, std::int64_t count) {
              "ConfusionMatrix::add: truth ", truth, ", prediction ", predicted, ", count ", count, " with ", classes_,
              " classes");
   counts_[std::size_t(truth * classes_ + predicted)] += count;
+}
+
+void ConfusionMatrix::sum_over_ranks(Communicator& communicator) {
+  sum_counts_over_ranks(counts_, communicator, "confusion matrix");
 }
 
 std::int64_t ConfusionMatrix::count(int truth, int predicted) const {

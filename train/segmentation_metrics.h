@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "dist/communicator.h"
 #include "tensor/tensor.h"
 
 namespace pans {
@@ -25,6 +26,9 @@ class ConfusionMatrix {
   // every pixel whose label is below K; ties go to the lower class, as torch.argmax.
   void add_predictions(const Tensor& logits, const Tensor& labels);
   void add(int truth, int predicted, std::int64_t count = 1);
+  // Every rank's matrix <- the sum of the ranks' matrices (exact: dist/count_sum.h), so that ranks
+  // that each counted a disjoint share of a split hold the matrix of the whole split.
+  void sum_over_ranks(Communicator& communicator);
 
   int classes() const { return classes_; }
   std::int64_t count(int truth, int predicted) const;

@@ -67,14 +67,17 @@ EmbeddedDataset embedded_dataset(Device device) {
   return dataset;
 }
 
-std::int64_t total_iterations(const TrainConfig& config, std::int64_t training_images) {
+std::int64_t global_batch(const TrainConfig& config, int ranks) { return config.batch * ranks; }
+
+std::int64_t total_iterations(const TrainConfig& config, std::int64_t training_images, int ranks) {
   if (config.iterations) return *config.iterations;
-  const std::int64_t per_epoch = training_images / config.batch;
-  PANS_CHECK(per_epoch > 0, "--batch ", config.batch, ": the training split has only ", training_images, " images");
+  const std::int64_t per_epoch = training_images / global_batch(config, ranks);
+  PANS_CHECK(per_epoch > 0, "--batch ", config.batch, " x ", ranks, " rank(s): the training split has only ",
+             training_images, " images");
   return config.epochs * per_epoch;
 }
 
-nlohmann::json recipe_json(const TrainConfig& config, std::int64_t iterations) {
+nlohmann::json recipe_json(const TrainConfig& config, int ranks, std::int64_t iterations) {
   const PspNetConfig& m = config.model;
   return {{"format", "pans train_pans recipe"},
           {"preset", preset_name(config.preset)},
@@ -90,7 +93,7 @@ nlohmann::json recipe_json(const TrainConfig& config, std::int64_t iterations) {
             {"dropout", m.dropout}}},
           {"data", config.data_root},
           {"iterations", iterations},
-          {"batch", config.batch},
+          {"batch", global_batch(config, ranks)},
           {"crop", config.augment.crop},
           {"scale_min", config.augment.min_scale},
           {"scale_max", config.augment.max_scale},

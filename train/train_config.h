@@ -39,7 +39,7 @@ struct TrainConfig {
   std::string data_root;     // a StreetHazards root
   std::int64_t epochs = 40;  // the schedule's length, unless `iterations` is set
   std::optional<std::int64_t> iterations;
-  std::int64_t batch = 2;  // at least 2: InPlace-ABN trains on batch statistics
+  std::int64_t batch = 2;  // per rank (global_batch() below), at least 2: InPlace-ABN trains on batch statistics
   AugmentConfig augment;
   double lr = 0.007;
   double momentum = 0.9, weight_decay = 1e-4, lr_power = 0.9, deep_supervision_weight = 0.4;
@@ -69,13 +69,21 @@ struct EmbeddedDataset {
 };
 EmbeddedDataset embedded_dataset(Device device);
 
-// The schedule's length in iterations: `iterations` if set, else epochs x batches per epoch
-// (an epoch's incomplete last batch is dropped).
-std::int64_t total_iterations(const TrainConfig& config, std::int64_t training_images);
+// The images of one iteration over all ranks: --batch per rank x the world size. Data-parallel
+// training with synchronized InPlace-ABN and averaged gradients is training on this global batch, so
+// it, not the per-rank batch or the world size, is what the recipe records.
+std::int64_t global_batch(const TrainConfig& config, int ranks);
 
-// The recipe as JSON, with the schedule resolved to `iterations`; two runs with equal recipes
-// train the same weights.
-nlohmann::json recipe_json(const TrainConfig& config, std::int64_t iterations);
+// The schedule's length in iterations: `iterations` if set, else epochs x iterations per epoch,
+// where an epoch is the training split once over all ranks, training_images / global batch
+// (rounded down). It does not depend on how the global batch is split over ranks, so a run resumed
+// with another world size and the same global batch keeps its schedule.
+std::int64_t total_iterations(const TrainConfig& config, std::int64_t training_images, int ranks);
+
+// The recipe as JSON, with the batch as the global batch and the schedule resolved to `iterations`;
+// two runs with equal recipes train the same weights (up to rounding, and to the sample order when
+// the world sizes differ).
+nlohmann::json recipe_json(const TrainConfig& config, int ranks, std::int64_t iterations);
 
 // "crop: 192 in the checkpoint, 256 now; lr: ..." for every key whose value differs; empty when
 // the recipes are equal.

@@ -1,10 +1,12 @@
 #include "train/trainer.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <memory>
+#include <string>
 
 #include "data/classes.h"
 #include "data/loader.h"
@@ -63,6 +65,9 @@ struct LossSums {
   std::int64_t count = 0;
 };
 
+// "1 rank", "2 ranks".
+std::string ranks_text(int ranks) { return std::to_string(ranks) + (ranks == 1 ? " rank" : " ranks"); }
+
 // A console for the ranks other than 0: they train silently.
 class DiscardingStream : public std::ostream {
  public:
@@ -80,9 +85,9 @@ class TrainingRun {
         training_(std::make_shared<const StreetHazards>(config.data_root, Split::Training)),
         validation_(std::make_shared<const StreetHazards>(config.data_root, Split::Validation)),
         sampler_(training_->size(), SampleOrder::Shuffled, config.seed, communicator.rank(), communicator.world_size()),
-        iterations_(total_iterations(config, sampler_.shard_size())),
+        iterations_(total_iterations(config, training_->size(), communicator.world_size())),
         batches_per_epoch_(sampler_.shard_size() / config.batch),
-        recipe_(recipe_json(config, iterations_)),
+        recipe_(recipe_json(config, communicator.world_size(), iterations_)),
         batch_statistics_(communicator),
         model_(config.model, {DType::F32, config.device, config.seed, data_parallel_ ? &batch_statistics_ : nullptr}),
         optimizer_(config.momentum, config.weight_decay),
@@ -145,6 +150,7 @@ class TrainingRun {
     }
     const std::string path = checkpoint_path(config_.out, done.back());
     const Checkpoint checkpoint = read_checkpoint(path);
+    check_same_global_batch(checkpoint, path);
     const std::string differences = recipe_differences(checkpoint.config, recipe_);
     PANS_CHECK(differences.empty(), path, " was written by another recipe (", differences,
                "); resume with the flags of that run, or choose another --out");
@@ -152,8 +158,28 @@ class TrainingRun {
                checkpoint.iteration, ", expected ", done.back(), " (of ", iterations_, ")");
     restore_tensors(checkpoint, checkpointed_tensors(model_, optimizer_), path);
     iteration_ = checkpoint.iteration;
-    console_ << "resumed from " << path << " (iteration " << iteration_ << ")\n";
+    console_ << "resumed from " << path << " (iteration " << iteration_;
+    if (checkpoint.ranks != communicator_.world_size())
+      console_ << ", written by " << ranks_text(checkpoint.ranks) << ", continued by " << communicator_.world_size()
+               << ": the same global batch and schedule, another sample order";
+    console_ << ")\n";
     return path;
+  }
+
+  // Another world size is fine as long as the global batch stays what it was: the weights depend on
+  // the global batch only (trainer.h). Refused with both world sizes named, and the --batch that
+  // would keep it when there is one.
+  void check_same_global_batch(const Checkpoint& checkpoint, const std::string& path) const {
+    const std::int64_t stored = checkpoint.config.value("batch", std::int64_t(0));
+    if (stored == global_batch()) return;
+    const int ranks = communicator_.world_size();
+    const std::string advice =
+        stored % ranks == 0 && stored / ranks >= 2
+            ? "resume with --batch " + std::to_string(stored / ranks) + " on " + ranks_text(ranks)
+            : "resume on a number of ranks that divides it into per-rank batches of at least 2";
+    PANS_FAIL(path, " was trained with a global batch of ", stored, " (", ranks_text(checkpoint.ranks), " x batch ",
+              stored / std::max(checkpoint.ranks, 1), "); now ", ranks_text(ranks), " x --batch ", config_.batch, " = ",
+              global_batch(), ": the global batch must stay the same; ", advice);
   }
 
   void print_start(std::int64_t stop) {
@@ -225,7 +251,7 @@ class TrainingRun {
     deep = averaged[1];
   }
 
-  std::int64_t global_batch() const { return config_.batch * communicator_.world_size(); }
+  std::int64_t global_batch() const { return pans::global_batch(config_, communicator_.world_size()); }
 
   void log_progress(std::int64_t stop) {
     const double seconds = seconds_since(interval_start_);
@@ -262,21 +288,27 @@ class TrainingRun {
     // The weights, statistics and momentum are the same on every rank: rank 0 writes them, and the
     // barrier keeps every rank from going on (or ending the job) before the checkpoint is complete.
     if (leader_) {
-      write_checkpoint(config_.out, {iteration_, recipe_, checkpointed_tensors(model_, optimizer_)});
+      write_checkpoint(config_.out,
+                       {iteration_, recipe_, checkpointed_tensors(model_, optimizer_), communicator_.world_size()});
       remove_old_checkpoints(config_.out, config_.keep_checkpoints);
     }
     communicator_.barrier();
     pause(start);
   }
 
-  // Rank 0 validates alone (Eval mode does not communicate) while the others wait at their next
-  // collective; sharding the validation images over the ranks is not done yet.
+  // Every rank validates its share of the images (validation.h); rank 0 reports.
   void validate() {
-    if (!leader_) return;
     const Clock::time_point start = Clock::now();
-    const ConfusionMatrix matrix = evaluate_native_resolution(model_, validation_, config_.batch, config_.workers);
+    const ConfusionMatrix matrix =
+        evaluate_native_resolution(model_, validation_, config_.batch, config_.workers, communicator_);
     const SegmentationScores scores = segmentation_scores(matrix);
     last_validation_seconds_ = seconds_since(start);
+    last_scores_ = scores;
+    if (leader_) report_validation(scores);
+    pause(start);
+  }
+
+  void report_validation(const SegmentationScores& scores) {
     console_ << "validation at iteration " << iteration_ << " (" << validation_->size() << " images at native size, "
              << printf_string("%.1f", last_validation_seconds_) << " s):\n"
              << format_scores(scores);
@@ -293,8 +325,6 @@ class TrainingRun {
                  {"pixel_accuracy", scores.pixel_accuracy},
                  {"iou", iou},
                  {"seconds", last_validation_seconds_}});
-    last_scores_ = scores;
-    pause(start);
   }
 
   // Leaves the time since `start` out of the training time and the next images/s.

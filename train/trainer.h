@@ -36,8 +36,16 @@ TrainSummary train(const TrainConfig& config, std::ostream& console);
 // The same, data-parallel over the communicator's ranks (dist/): config.batch images per rank and
 // iteration, each rank its own shard of every epoch (DistributedSampler), synchronized InPlace-ABN,
 // gradients averaged over the ranks before each step, so that the ranks hold the same weights.
-// Rank 0 alone writes the console, the metrics log and the checkpoints, and validates; every rank
-// reads the checkpoint it resumes from. With one rank this is train(config, console).
+// Rank 0 alone writes the console, the metrics log and the checkpoints; every rank validates its
+// share of the validation split (validation.h) and reads the checkpoint it resumes from. With one
+// rank this is train(config, console).
+//
+// A checkpoint may be resumed with another world size when the global batch (config.batch x ranks)
+// is the same, e.g. 4 ranks x 2 after 2 ranks x 4: the recipe records the global batch, and the
+// schedule (iterations, learning rate) is a function of it, not of the world size. The weights go on
+// as they would have, except that the samples after the resume come in the new world size's shards
+// (another order than the uninterrupted run's). A resume that would change the global batch is
+// refused, naming both world sizes.
 TrainSummary train(const TrainConfig& config, std::ostream& console, Communicator& communicator);
 
 }  // namespace pans

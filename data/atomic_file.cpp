@@ -1,4 +1,4 @@
-#include "eval/atomic_file.h"
+#include "data/atomic_file.h"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -12,20 +12,20 @@
 
 namespace pans {
 
-void write_file_atomically(const std::string& path, const std::string& bytes) {
-  // A name no other thread or process writing the same file can pick.
+void write_file_atomically(const std::string& path, const void* bytes, std::size_t size, FileSync sync) {
   static std::atomic<unsigned long> counter{0};
   const std::string temporary = path + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(counter++);
   const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) PANS_FAIL(path, ": cannot create ", temporary, " (", std::strerror(errno), ")");
   try {
-    for (std::size_t written = 0; written < bytes.size();) {
-      const ssize_t n = ::write(fd, bytes.data() + written, bytes.size() - written);
+    const char* data = static_cast<const char*>(bytes);
+    for (std::size_t written = 0; written < size;) {
+      const ssize_t n = ::write(fd, data + written, size - written);
       if (n < 0 && errno == EINTR) continue;
       if (n < 0) PANS_FAIL(temporary, ": write failed (", std::strerror(errno), ")");
       written += std::size_t(n);
     }
-    if (::fsync(fd) != 0) PANS_FAIL(temporary, ": fsync failed (", std::strerror(errno), ")");
+    if (sync == FileSync::Now && ::fsync(fd) != 0) PANS_FAIL(temporary, ": fsync failed (", std::strerror(errno), ")");
   } catch (...) {
     ::close(fd);
     ::unlink(temporary.c_str());
