@@ -1,5 +1,5 @@
 // A trained network from a train_pans checkpoint (train/checkpoint.h), ready for evaluation: the
-// network is rebuilt from the recipe's "model" fields (train/train_config.h recipe_json), then its
+// network is rebuilt from the recipe's "model" fields (train/train_config.h), then its
 // parameters and running statistics are restored by name. The optimizer's momentum buffers, which a
 // training checkpoint also holds, are left out.
 #pragma once
@@ -18,10 +18,6 @@ struct LoadedModel {
   nlohmann::json recipe;          // the checkpoint's "config"
   std::int64_t iteration = 0;     // training iterations completed
 };
-
-// The inverse of recipe_json's "model" object. Throws pans::Error naming `path` and the field that
-// is missing or of the wrong type.
-PspNetConfig pspnet_config_from_recipe(const nlohmann::json& recipe, const std::string& path);
 
 // Throws pans::Error naming `checkpoint_path` when it is missing, damaged (read_checkpoint), holds no
 // model recipe, or lacks a tensor of the model it describes.

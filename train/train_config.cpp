@@ -1,5 +1,6 @@
 #include "train/train_config.h"
 
+#include <array>
 #include <sstream>
 
 #include "tensor/error.h"
@@ -77,6 +78,16 @@ std::int64_t total_iterations(const TrainConfig& config, std::int64_t training_i
   return config.epochs * per_epoch;
 }
 
+namespace {
+
+ClassifierKind classifier_from_name(const std::string& name, const std::string& path) {
+  for (const ClassifierKind kind : {ClassifierKind::Cosine, ClassifierKind::Linear})
+    if (name == classifier_kind_name(kind)) return kind;
+  PANS_FAIL(path, ": unknown classifier \"", name, "\" in the recipe");
+}
+
+}  // namespace
+
 nlohmann::json recipe_json(const TrainConfig& config, int ranks, std::int64_t iterations) {
   const PspNetConfig& m = config.model;
   return {{"format", "pans train_pans recipe"},
@@ -104,6 +115,27 @@ nlohmann::json recipe_json(const TrainConfig& config, int ranks, std::int64_t it
           {"lr_power", config.lr_power},
           {"deep_supervision_weight", config.deep_supervision_weight},
           {"seed", config.seed}};
+}
+
+PspNetConfig pspnet_config_from_recipe(const nlohmann::json& recipe, const std::string& path) {
+  PANS_CHECK(recipe.is_object() && recipe.contains("model") && recipe["model"].is_object(), path,
+             ": the checkpoint's recipe has no \"model\" object (not written by train_pans?)");
+  const nlohmann::json& m = recipe["model"];
+  PspNetConfig config;
+  try {
+    config.stem_channels = m.at("stem_channels").get<std::int64_t>();
+    config.widths = m.at("widths").get<std::array<std::int64_t, 4>>();
+    config.blocks = m.at("blocks").get<std::array<int, 4>>();
+    config.head_channels = m.at("head_channels").get<std::int64_t>();
+    config.pyramid_bins = m.at("pyramid_bins").get<std::vector<int>>();
+    config.classes = m.at("classes").get<std::int64_t>();
+    config.classifier = classifier_from_name(m.at("classifier").get<std::string>(), path);
+    config.deep_supervision = m.at("deep_supervision").get<bool>();
+    config.dropout = m.at("dropout").get<double>();
+  } catch (const nlohmann::json::exception& error) {
+    PANS_FAIL(path, ": the recipe's model fields are incomplete: ", error.what());
+  }
+  return config;
 }
 
 std::string recipe_differences(const nlohmann::json& stored, const nlohmann::json& current) {

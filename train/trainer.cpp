@@ -20,6 +20,7 @@
 #include "optim/sgd.h"
 #include "train/checkpoint.h"
 #include "train/metrics_log.h"
+#include "train/model_state.h"
 #include "train/validation.h"
 
 namespace pans {
@@ -37,17 +38,6 @@ std::string printf_string(const char* format, double value) {
   char text[64];
   std::snprintf(text, sizeof text, format, value);
   return text;
-}
-
-// What a checkpoint holds: parameters, running statistics and momentum buffers, by name.
-std::vector<NamedTensor> checkpointed_tensors(const PspNet& model, const SgdOptimizer& optimizer) {
-  std::vector<NamedTensor> tensors;
-  const std::vector<Parameter> parameters = model.parameters();
-  for (const Parameter& p : parameters) tensors.push_back({p.name, p.value});
-  for (const Buffer& b : model.buffers()) tensors.push_back({b.name, b.value});
-  const std::vector<Tensor> momentum = optimizer.momentum_buffers();
-  for (std::size_t i = 0; i < momentum.size(); ++i) tensors.push_back({"momentum." + parameters[i].name, momentum[i]});
-  return tensors;
 }
 
 // A fresh run never writes into the folder of another one: one that holds a metrics log, a
@@ -156,7 +146,7 @@ class TrainingRun {
                "); resume with the flags of that run, or choose another --out");
     PANS_CHECK(checkpoint.iteration == done.back() && checkpoint.iteration <= iterations_, path, ": holds iteration ",
                checkpoint.iteration, ", expected ", done.back(), " (of ", iterations_, ")");
-    restore_tensors(checkpoint, checkpointed_tensors(model_, optimizer_), path);
+    restore_tensors(checkpoint, training_state_tensors(model_, optimizer_), path);
     iteration_ = checkpoint.iteration;
     console_ << "resumed from " << path << " (iteration " << iteration_;
     if (checkpoint.ranks != communicator_.world_size())
@@ -289,7 +279,7 @@ class TrainingRun {
     // barrier keeps every rank from going on (or ending the job) before the checkpoint is complete.
     if (leader_) {
       write_checkpoint(config_.out,
-                       {iteration_, recipe_, checkpointed_tensors(model_, optimizer_), communicator_.world_size()});
+                       {iteration_, recipe_, training_state_tensors(model_, optimizer_), communicator_.world_size()});
       remove_old_checkpoints(config_.out, config_.keep_checkpoints);
     }
     communicator_.barrier();

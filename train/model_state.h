@@ -1,0 +1,24 @@
+// What a train_pans checkpoint holds of a run, under which names: the model's parameters and running
+// statistics by their own names, and each parameter's momentum buffer as "momentum.<name>". The
+// trainer writes and restores all of them; evaluation restores the model's alone.
+#pragma once
+
+#include <vector>
+
+#include "models/pspnet.h"
+#include "optim/sgd.h"
+#include "train/checkpoint.h"
+
+namespace pans {
+
+// The parameters, then the running statistics.
+std::vector<NamedTensor> model_tensors(const PspNet& model);
+
+// model_tensors, then the momentum buffers of `optimizer` (which holds the model's parameters in
+// their order).
+std::vector<NamedTensor> training_state_tensors(const PspNet& model, const SgdOptimizer& optimizer);
+
+// Whether a checkpoint tensor is a momentum buffer rather than part of the model.
+bool is_momentum_tensor(const NamedTensor& tensor);
+
+}  // namespace pans
