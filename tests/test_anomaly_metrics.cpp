@@ -26,28 +26,13 @@
 #include "eval/npy.h"
 #include "eval/score_folder.h"
 #include "tensor/error.h"
+#include "tests/test_helpers.h"
 
 using namespace pans;
+using namespace pans::test;
 namespace fs = std::filesystem;
 
 namespace {
-
-// A fresh folder per test case (ctest runs the cases of this binary in parallel), removed after.
-class TempDir {
- public:
-  TempDir() {
-    static std::atomic<int> counter{0};
-    path_ = fs::temp_directory_path() /
-            ("pans_test_anomaly_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  ~TempDir() { fs::remove_all(path_); }
-  std::string operator/(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  fs::path path_;
-};
 
 // |actual − expected| within 1e-6 of |expected| (exact zero stays exact up to rounding noise).
 void check_close(double actual, double expected, const std::string& what) {

@@ -23,30 +23,14 @@
 #include "data/scenes/generator.h"
 #include "data/scenes/scene.h"
 #include "data/streethazards.h"
+#include "tests/test_helpers.h"
 
 using namespace pans;
+using namespace pans::test;
 namespace fs = std::filesystem;
 namespace sh = pans::streethazards;
 
 namespace {
-
-// A fresh folder per test case (ctest may run the cases of this binary in parallel), removed after.
-class TempDir {
- public:
-  TempDir() {
-    static std::atomic<int> counter{0};
-    path_ =
-        fs::temp_directory_path() / ("pans_test_data_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  ~TempDir() { fs::remove_all(path_); }
-  std::string operator/(const std::string& name) const { return (path_ / name).string(); }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
 
 Image image_from(std::int64_t height, std::int64_t width, std::int64_t channels, std::vector<std::uint8_t> pixels) {
   Image image(height, width, channels);
@@ -59,21 +43,6 @@ Image pattern_image(std::int64_t height, std::int64_t width, std::int64_t channe
   Image image(height, width, channels);
   for (std::size_t i = 0; i < image.pixels.size(); ++i) image.pixels[i] = std::uint8_t((i * 37 + i / 7) % 256);
   return image;
-}
-
-// Expects `call` to throw pans::Error whose message contains every one of `parts`.
-template <class Call>
-void check_error_mentions(Call call, const std::vector<std::string>& parts) {
-  try {
-    call();
-    FAIL("no pans::Error thrown");
-  } catch (const Error& error) {
-    const std::string message = error.what();
-    for (const std::string& part : parts) {
-      CAPTURE(message);
-      CHECK(message.find(part) != std::string::npos);
-    }
-  }
 }
 
 void write_bytes(const std::string& path, const std::vector<std::uint8_t>& bytes) {

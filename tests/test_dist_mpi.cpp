@@ -37,8 +37,11 @@
 #include "train/checkpoint.h"
 #include "train/trainer.h"
 #include "train/validation.h"
+#include "tests/test_helpers.h"
+#include "tests/tiny_training.h"
 
 using namespace pans;
+using namespace pans::test;
 
 namespace {
 
@@ -258,23 +261,12 @@ TEST_CASE("data-parallel SGD equals one rank with the double batch") {
 
 namespace {
 
-// The CPU recipe at toy sizes (tests/test_train.cpp's), without dropout.
-TrainConfig tiny_train_config(const std::string& data_root, const std::string& out) {
-  TrainConfig config = cpu_defaults();
-  config.model.stem_channels = 4;
-  config.model.widths = {2, 2, 3, 4};
-  config.model.blocks = {1, 1, 1, 1};
-  config.model.head_channels = 4;
+// tests/tiny_training.h's recipe without dropout, whose masks depend on an image's place in the
+// batch, and with one loader thread per rank.
+TrainConfig tiny_dist_train_config(const std::string& data_root, const std::string& out) {
+  TrainConfig config = tiny_train_config(data_root, out);
   config.model.dropout = 0;
-  config.data_root = data_root;
-  config.iterations = 6;
-  config.lr = 0.02;
-  config.augment.crop = 48;
   config.workers = 1;
-  config.log_every = 2;
-  config.val_every = 3;
-  config.checkpoint_every = 100;
-  config.out = out;
   return config;
 }
 
@@ -305,42 +297,17 @@ class SharedScenes {
   std::filesystem::path root_;
 };
 
-scenes::SceneConfig small_scenes(int training, int validation, int test) {
-  scenes::SceneConfig scenes;
-  scenes.width = 64;
-  scenes.height = 40;
-  scenes.training_images = training;
-  scenes.validation_images = validation;
-  scenes.test_images = test;
-  return scenes;
-}
-
-// Expects `call` to throw pans::Error whose message contains every one of `parts`.
-template <class Call>
-void check_error_mentions(Call call, const std::vector<std::string>& parts) {
-  try {
-    call();
-    FAIL("no pans::Error thrown");
-  } catch (const Error& error) {
-    const std::string message = error.what();
-    for (const std::string& part : parts) {
-      CAPTURE(message);
-      CHECK(message.find(part) != std::string::npos);
-    }
-  }
-}
-
 }  // namespace
 
 // train_pans' loop on two ranks: rank 0 alone speaks and writes, a resume continues on every rank.
 TEST_CASE("train_pans loop on two ranks with a resume") {
   Communicator& comm = world();
-  const SharedScenes root(comm, "pans_test_dist_train", small_scenes(8, 2, 1));
+  const SharedScenes root(comm, "pans_test_dist_train", tiny_scenes(8, 2, 1));
   std::ostringstream console;
-  TrainConfig first_half = tiny_train_config(root.scenes(), root / "run");
+  TrainConfig first_half = tiny_dist_train_config(root.scenes(), root / "run");
   first_half.stop_after = 3;
   CHECK(train(first_half, console, comm).iteration == 3);
-  TrainConfig second_half = tiny_train_config(root.scenes(), root / "run");
+  TrainConfig second_half = tiny_dist_train_config(root.scenes(), root / "run");
   second_half.start = StartFrom::LatestCheckpoint;
   const TrainSummary summary = train(second_half, console, comm);
   CHECK(summary.iteration == 6);
@@ -364,9 +331,9 @@ TEST_CASE("train_pans loop on two ranks with a resume") {
 // so nothing but the counting is shared.
 TEST_CASE("distributed validation gives the confusion matrix of one process") {
   Communicator& comm = world();
-  const SharedScenes root(comm, "pans_test_dist_validation", small_scenes(1, 5, 1));
+  const SharedScenes root(comm, "pans_test_dist_validation", tiny_scenes(1, 5, 1));
   const auto validation = std::make_shared<const StreetHazards>(root.scenes(), Split::Validation);
-  TrainConfig config = tiny_train_config(root.scenes(), root / "unused");
+  TrainConfig config = tiny_dist_train_config(root.scenes(), root / "unused");
   PspNet model(config.model, {DType::F32, Device::cpu(), 7});
   const std::unique_ptr<Communicator> alone = make_single_process_communicator();
   const ConfusionMatrix reference = evaluate_native_resolution(model, validation, 2, 1, *alone);
@@ -391,7 +358,7 @@ TEST_CASE("distributed validation gives the confusion matrix of one process") {
 // last round.
 TEST_CASE("distributed split evaluation gives the anomaly results of one process") {
   Communicator& comm = world();
-  const SharedScenes root(comm, "pans_test_dist_eval", small_scenes(1, 1, 5));
+  const SharedScenes root(comm, "pans_test_dist_eval", tiny_scenes(1, 1, 5));
   const StreetHazards test(root.scenes(), Split::Test);
   PspNetConfig config = tiny_config();
   config.classes = 13;
@@ -428,9 +395,9 @@ TEST_CASE("distributed split evaluation gives the anomaly results of one process
 // one rank are rank 0's, with a communicator of its own, while rank 1 waits.
 TEST_CASE("resume with another world size keeps the global batch's schedule or is refused by name") {
   Communicator& comm = world();
-  const SharedScenes root(comm, "pans_test_dist_world_size", small_scenes(8, 1, 1));
+  const SharedScenes root(comm, "pans_test_dist_world_size", tiny_scenes(8, 1, 1));
   const auto config = [&](const std::string& run, std::int64_t batch, std::optional<std::int64_t> stop_after) {
-    TrainConfig c = tiny_train_config(root.scenes(), root / run);
+    TrainConfig c = tiny_dist_train_config(root.scenes(), root / run);
     c.iterations.reset();
     c.epochs = 2;  // 8 images / global batch 4: 2 iterations per epoch, 4 in all
     c.batch = batch;

@@ -25,42 +25,14 @@
 #include "kernels/resize.h"
 #include "train/checkpoint.h"
 #include "train/train_config.h"
+#include "tests/test_helpers.h"
+#include "tests/tiny_training.h"
 
 using namespace pans;
+using namespace pans::test;
 namespace fs = std::filesystem;
 
 namespace {
-
-// A fresh folder per test case (ctest may run the cases of this binary in parallel), removed after.
-class TempDir {
- public:
-  TempDir() {
-    static std::atomic<int> counter{0};
-    path_ = fs::temp_directory_path() /
-            ("pans_test_inference_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  ~TempDir() { fs::remove_all(path_); }
-  std::string operator/(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  fs::path path_;
-};
-
-template <class Call>
-void check_error_mentions(Call call, const std::vector<std::string>& parts) {
-  try {
-    call();
-    FAIL("no pans::Error thrown");
-  } catch (const Error& error) {
-    const std::string message = error.what();
-    for (const std::string& part : parts) {
-      CAPTURE(message);
-      CHECK(message.find(part) != std::string::npos);
-    }
-  }
-}
 
 // The model's structure at toy widths with StreetHazards' 13 classes.
 PspNetConfig tiny_model(ClassifierKind classifier) {
@@ -300,13 +272,7 @@ TEST_CASE("a checkpoint loads into the network it describes, with the same outpu
 
 TEST_CASE("evaluate_split: every image of a generated test split, into the confusion matrix and per-score metrics") {
   TempDir dir;
-  scenes::SceneConfig scenes;
-  scenes.width = 64;
-  scenes.height = 40;
-  scenes.training_images = 1;
-  scenes.validation_images = 1;
-  scenes.test_images = 3;
-  scenes::generate_if_missing(dir / "scenes", scenes, 1);
+  scenes::generate_if_missing(dir / "scenes", tiny_scenes(1, 1, 3), 1);
   const StreetHazards test(dir / "scenes", Split::Test);
   PspNet model(tiny_model(ClassifierKind::Cosine), {DType::F32, Device::cpu(), 2});
   std::ostringstream progress;

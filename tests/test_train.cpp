@@ -18,43 +18,14 @@
 #include "train/checkpoint.h"
 #include "train/segmentation_metrics.h"
 #include "train/trainer.h"
+#include "tests/test_helpers.h"
+#include "tests/tiny_training.h"
 
 using namespace pans;
+using namespace pans::test;
 namespace fs = std::filesystem;
 
 namespace {
-
-// A fresh folder per test case (ctest may run the cases of this binary in parallel), removed after.
-class TempDir {
- public:
-  TempDir() {
-    static std::atomic<int> counter{0};
-    path_ =
-        fs::temp_directory_path() / ("pans_test_train_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  ~TempDir() { fs::remove_all(path_); }
-  std::string operator/(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  fs::path path_;
-};
-
-// Expects `call` to throw pans::Error whose message contains every one of `parts`.
-template <class Call>
-void check_error_mentions(Call call, const std::vector<std::string>& parts) {
-  try {
-    call();
-    FAIL("no pans::Error thrown");
-  } catch (const Error& error) {
-    const std::string message = error.what();
-    for (const std::string& part : parts) {
-      CAPTURE(message);
-      CHECK(message.find(part) != std::string::npos);
-    }
-  }
-}
 
 std::vector<char> read_bytes(const std::string& path) {
   std::ifstream file(path, std::ios::binary);
@@ -80,34 +51,9 @@ Checkpoint sample_checkpoint(std::int64_t iteration) {
 
 // Eight 64x40 scenes for training, two for validation: a dataset that trains in milliseconds.
 std::string tiny_dataset(const TempDir& dir) {
-  scenes::SceneConfig scenes;
-  scenes.width = 64;
-  scenes.height = 40;
-  scenes.training_images = 8;
-  scenes.validation_images = 2;
-  scenes.test_images = 1;
   const std::string root = dir / "scenes";
-  scenes::generate_if_missing(root, scenes, 1);
+  scenes::generate_if_missing(root, tiny_scenes(8, 2, 1), 1);
   return root;
-}
-
-// The model's structure at toy widths, the CPU recipe at toy sizes.
-TrainConfig tiny_config(const std::string& data_root, const std::string& out) {
-  TrainConfig config = cpu_defaults();
-  config.model.stem_channels = 4;
-  config.model.widths = {2, 2, 3, 4};
-  config.model.blocks = {1, 1, 1, 1};
-  config.model.head_channels = 4;
-  config.data_root = data_root;
-  config.iterations = 6;
-  config.lr = 0.02;
-  config.augment.crop = 48;
-  config.workers = 2;
-  config.log_every = 2;
-  config.val_every = 3;
-  config.checkpoint_every = 100;
-  config.out = out;
-  return config;
 }
 
 }  // namespace
@@ -223,16 +169,16 @@ TEST_CASE("training: N iterations straight give the same bits as N/2, a resume, 
   TempDir dir;
   const std::string data = tiny_dataset(dir);
   std::ostringstream console;
-  const TrainSummary straight = train(tiny_config(data, dir / "straight"), console);
+  const TrainSummary straight = train(tiny_train_config(data, dir / "straight"), console);
   CHECK(straight.iteration == 6);
   REQUIRE(straight.last_validation.has_value());
   CHECK(straight.last_validation->miou13.has_value());
 
-  TrainConfig first_half = tiny_config(data, dir / "resumed");
+  TrainConfig first_half = tiny_train_config(data, dir / "resumed");
   first_half.stop_after = 3;
   CHECK(train(first_half, console).iteration == 3);
   CHECK(complete_checkpoints(dir / "resumed") == std::vector<std::int64_t>{3});
-  TrainConfig second_half = tiny_config(data, dir / "resumed");
+  TrainConfig second_half = tiny_train_config(data, dir / "resumed");
   second_half.start = StartFrom::LatestCheckpoint;
   second_half.workers = 1;  // the loader's thread count does not change the batches
   CHECK(train(second_half, console).iteration == 6);
@@ -259,7 +205,7 @@ TEST_CASE("training: another recipe's checkpoint, a corrupt checkpoint and an oc
   TempDir dir;
   const std::string data = tiny_dataset(dir);
   std::ostringstream console;
-  TrainConfig config = tiny_config(data, dir / "run");
+  TrainConfig config = tiny_train_config(data, dir / "run");
   config.stop_after = 2;
   train(config, console);
   const std::string checkpoint = checkpoint_path(dir / "run", 2);
