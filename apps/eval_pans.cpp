@@ -11,11 +11,8 @@
 // The checkpoint mode runs data-parallel under mpirun, srun or torchrun (docs/distributed.md): the
 // images are shared among the ranks and rank 0 prints and writes the same results one process
 // would.
-#include <cblas.h>
-
 #include <CLI/CLI.hpp>
 #include <algorithm>
-#include <thread>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
@@ -29,7 +26,7 @@
 #include "eval/progress.h"
 #include "eval/score_folder.h"
 #include "eval/split_evaluation.h"
-#include "tensor/cuda_runtime.h"
+#include "kernels/cpu/gemm.h"
 #include "tensor/device.h"
 #include "tensor/error.h"
 
@@ -150,24 +147,13 @@ std::string describe_factors(const std::vector<double>& factors) {
   return text;
 }
 
-// --dist auto: one process alone needs no communication; ranks evaluate on GPUs over NCCL when they
-// have them, else on the CPU over MPI (as train_pans).
-CommBackend comm_backend_of(const Flags& flags) {
-  if (flags.dist != "auto") return parse_comm_backend(flags.dist);
-  if (rank_info_from_environment(launch_environment()).world_size == 1) return CommBackend::Single;
-  const bool on_gpu = flags.device ? parse_device(*flags.device).is_cuda() : cuda_device_count() > 0;
-  return on_gpu ? CommBackend::Nccl : CommBackend::Mpi;
-}
-
 Evaluation evaluate_checkpoints(const Flags& flags, Communicator& communicator) {
   const Device device = communicator.backend() == CommBackend::Nccl && !flags.device ? communicator.device()
                                                                                      : device_from_flag(flags.device);
   PANS_CHECK(communicator.backend() != CommBackend::Nccl || device == communicator.device(), "--device ", device.str(),
              ": with --dist nccl each rank evaluates on its own GPU, ", communicator.device().str(), " for ",
              communicator.describe());
-  const int threads = flags.threads.value_or(int(std::max(1u, std::thread::hardware_concurrency())));
-  PANS_CHECK(threads > 0, "--threads ", threads, ": at least 1");
-  openblas_set_num_threads(threads);
+  cpu::set_gemm_threads(flags.threads);
   const std::vector<double> factors = flags.scales.empty() ? paper_scale_factors() : flags.scales;
   const Split split = flags.split == "test" ? Split::Test : Split::Validation;
   Evaluation evaluation;
@@ -249,7 +235,7 @@ int run(const Flags& flags) {
   Evaluation evaluation;
   if (!flags.checkpoints.empty()) {
     const std::unique_ptr<Communicator> communicator =
-        make_communicator(comm_backend_of(flags), collective_timeout_from_environment());
+        make_communicator(comm_backend_for_flags(flags.dist, flags.device), collective_timeout_from_environment());
     // Rank 0 speaks and writes for the job; the others' errors still reach stderr.
     if (communicator->rank() != 0)
       PANS_CHECK(std::freopen("/dev/null", "w", stdout) != nullptr, "rank ", communicator->rank(),

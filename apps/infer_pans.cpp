@@ -2,17 +2,14 @@
 // multi-scale test protocol (method.md §5): per image a segmentation PNG in the StreetHazards
 // palette, the anomaly map as a heat map, an overlay, and optionally the raw map as .npy
 // (eval/image_inference.h says what each file holds).
-#include <cblas.h>
-
 #include <CLI/CLI.hpp>
-#include <algorithm>
 #include <cstdio>
 #include <iostream>
 #include <optional>
-#include <thread>
 
 #include "eval/image_inference.h"
-#include "tensor/cuda_runtime.h"
+#include "kernels/cpu/gemm.h"
+#include "tensor/device.h"
 
 namespace {
 
@@ -41,9 +38,7 @@ InferenceRequest request_from(const Flags& f) {
 }
 
 int run(const Flags& flags) {
-  const int threads = flags.threads.value_or(int(std::max(1u, std::thread::hardware_concurrency())));
-  PANS_CHECK(threads > 0, "--threads ", threads, ": at least 1");
-  openblas_set_num_threads(threads);
+  cpu::set_gemm_threads(flags.threads);
   const InferenceSummary summary = run_inference(request_from(flags), std::cout, progress_style_for(stdout));
   std::printf("infer_pans: %lld image(s) in %.1f s, outputs in %s\n", static_cast<long long>(summary.images),
               summary.seconds, flags.out.c_str());

@@ -2,8 +2,6 @@
 // procedural dataset, generated once into data_cache/. With no flags it picks the device (CUDA when
 // a GPU is usable) and the defaults of that device (train/train_config.h): the paper's recipe with
 // the full model on a GPU, a 15-minute recipe with the small preset on the CPU.
-#include <cblas.h>
-
 #include <CLI/CLI.hpp>
 #include <chrono>
 #include <cstdio>
@@ -15,6 +13,7 @@
 
 #include "data/scenes/generator.h"
 #include "data/streethazards.h"
+#include "kernels/cpu/gemm.h"
 #include "tensor/cuda_runtime.h"
 #include "train/trainer.h"
 
@@ -120,7 +119,7 @@ TrainConfig config_from(const Flags& f, const Communicator& communicator) {
   const Device default_device = communicator.backend() == CommBackend::Nccl ? communicator.device()
                                 : cuda_device_count() > 0                   ? Device::cuda(0)
                                                                             : Device::cpu();
-  const Device device = f.device ? parse_device(*f.device) : default_device;
+  const Device device = f.device ? device_from_flag(f.device) : default_device;
   PANS_CHECK(communicator.backend() != CommBackend::Nccl || device == communicator.device(), "--device ", device.str(),
              ": with --dist nccl each rank trains on its own GPU, ", communicator.device().str(), " for ",
              communicator.describe());
@@ -182,19 +181,10 @@ std::string prepare_data(const std::optional<std::string>& data, Device device, 
   return root;
 }
 
-// --dist auto: one process alone needs no communication; ranks train on GPUs over NCCL when they
-// have them, else on the CPU over MPI.
-CommBackend comm_backend_of(const Flags& flags) {
-  if (flags.dist != "auto") return parse_comm_backend(flags.dist);
-  if (rank_info_from_environment(launch_environment()).world_size == 1) return CommBackend::Single;
-  const bool on_gpu = flags.device ? parse_device(*flags.device).is_cuda() : cuda_device_count() > 0;
-  return on_gpu ? CommBackend::Nccl : CommBackend::Mpi;
-}
-
 int run(const Flags& flags) {
   const auto start = std::chrono::steady_clock::now();
   const std::unique_ptr<Communicator> communicator =
-      make_communicator(comm_backend_of(flags), collective_timeout_from_environment());
+      make_communicator(comm_backend_for_flags(flags.dist, flags.device), collective_timeout_from_environment());
   TrainConfig config = config_from(flags, *communicator);
   // Rank 0 speaks for the job; the others' errors still reach stderr.
   if (communicator->rank() != 0)
@@ -207,12 +197,7 @@ int run(const Flags& flags) {
                 static_cast<long long>(config.batch));
   if (!flags.device && config.device.is_cpu())
     std::printf("device: no usable GPU (%s): the CPU recipe\n", cuda_unavailable_reason().c_str());
-  const int threads = flags.threads.value_or(int(std::max(1u, std::thread::hardware_concurrency())));
-  PANS_CHECK(threads > 0, "--threads ", threads, ": at least 1");
-  PANS_CHECK(config.device.is_cpu() || config.device.index < cuda_device_count(), "--device ", config.device.str(),
-             ": no such GPU (", cuda_device_count(), " usable", cuda_device_count() > 0 ? "" : ": ",
-             cuda_unavailable_reason(), ")");
-  openblas_set_num_threads(threads);
+  cpu::set_gemm_threads(flags.threads);
   check_train_config(config);
   config.data_root = prepare_data(flags.data, config.device, *communicator);
 

@@ -6,6 +6,7 @@
 #include <cstdlib>
 
 #include "dist/backends.h"
+#include "tensor/cuda_runtime.h"
 
 namespace pans {
 namespace {
@@ -37,6 +38,13 @@ CommBackend parse_comm_backend(const std::string& text) {
   if (text == "mpi") return CommBackend::Mpi;
   if (text == "nccl") return CommBackend::Nccl;
   PANS_FAIL("unknown communication backend \"", text, "\": expected single, mpi or nccl");
+}
+
+CommBackend comm_backend_for_flags(const std::string& dist, const std::optional<std::string>& device) {
+  if (dist != "auto") return parse_comm_backend(dist);
+  if (rank_info_from_environment(launch_environment()).world_size == 1) return CommBackend::Single;
+  const bool on_gpu = device ? parse_device(*device).is_cuda() : cuda_device_count() > 0;
+  return on_gpu ? CommBackend::Nccl : CommBackend::Mpi;
 }
 
 std::string comm_backend_name(CommBackend backend) {

@@ -14,6 +14,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "dist/launch_environment.h"
@@ -27,6 +28,11 @@ enum class ReduceOp { Sum, Average };  // Average: the sum divided by the world 
 // "single", "mpi", "nccl"; throws pans::Error naming the text otherwise.
 CommBackend parse_comm_backend(const std::string& text);
 std::string comm_backend_name(CommBackend backend);
+
+// The backend a --dist flag asks for. "auto": single for a process started without a launcher;
+// under one, NCCL when the ranks run on GPUs (the --device flag given, else whether a GPU is
+// usable), MPI on the CPU otherwise.
+CommBackend comm_backend_for_flags(const std::string& dist, const std::optional<std::string>& device);
 bool comm_backend_available(CommBackend backend);
 
 class Communicator {

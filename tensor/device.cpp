@@ -23,7 +23,7 @@ Device device_from_flag(const std::optional<std::string>& value, const std::stri
   try {
     device = parse_device(*value);
   } catch (const Error& error) {
-    throw Error(flag + " " + error.what());
+    throw Error(flag + ": " + error.what());
   }
   if (device.is_cuda() && device.index >= cuda_device_count()) {
     const std::string why = cuda_device_count() > 0 ? "" : ": " + cuda_unavailable_reason();
