@@ -1,30 +1,24 @@
 #include "kernels/iabn.h"
 
-#include <initializer_list>
-#include <utility>
 #include <vector>
 
-#include "kernels/cpu/iabn.h"
 #include "kernels/cuda/iabn.h"
 #include "kernels/cuda_dispatch.h"
-#include "kernels/op_check.h"
+#include "kernels/iabn_checks.h"
 
 namespace pans {
-namespace {
 
-void check_params(const OpCheck& check, const IabnParams& params) {
+void check_iabn_params(const OpCheck& check, const IabnParams& params) {
   check.require(params.activation != IabnActivation::LeakyRelu || params.slope > 0, "the leaky ReLU slope must be > 0 ",
                 "(backward inverts z = slope*y), got ", params.slope);
   check.require(params.eps > 0, "eps must be > 0, got ", params.eps);
   check.require(params.momentum >= 0 && params.momentum <= 1, "momentum must be in [0, 1], got ", params.momentum);
 }
 
-// Checks the activation tensor and every per-channel tensor, and views the activation as rows of
-// channels.
-cpu::IabnGeometry geometry(const OpCheck& check, const char* name, const Tensor& activation,
-                           std::initializer_list<std::pair<const char*, const Tensor*>> per_channel,
-                           const IabnParams& params) {
-  check_params(check, params);
+cpu::IabnGeometry iabn_geometry(const OpCheck& check, const char* name, const Tensor& activation,
+                                std::initializer_list<std::pair<const char*, const Tensor*>> per_channel,
+                                const IabnParams& params) {
+  check_iabn_params(check, params);
   check.rank(name, activation, 4);
   const std::int64_t channels = activation.dim(3);
   check.require(channels >= 1, name, " has no channels");
@@ -33,10 +27,12 @@ cpu::IabnGeometry geometry(const OpCheck& check, const char* name, const Tensor&
   return {activation.numel() / channels, channels, negative_slope, params.eps};
 }
 
-void require_training_count(const OpCheck& check, std::int64_t count) {
+void require_iabn_training_count(const OpCheck& check, std::int64_t count) {
   check.require(count >= 2, "training needs at least 2 values per channel (N*H*W = ", count,
                 ") for the unbiased running variance");
 }
+
+namespace {
 
 // Device scratch (float32) for the per-block partials of the CUDA reductions.
 [[maybe_unused]] Tensor reduction_scratch(const cpu::IabnGeometry& g, Device device) {
@@ -48,7 +44,7 @@ void require_training_count(const OpCheck& check, std::int64_t count) {
 void iabn_batch_statistics(const Tensor& x, Tensor& mean, Tensor& var) {
   const OpCheck check("iabn_batch_statistics", {{"x", &x}, {"mean", &mean}, {"var", &var}});
   check.same_device_float_contiguous({}, {"mean", "var"});
-  const cpu::IabnGeometry g = geometry(check, "x", x, {{"mean", &mean}, {"var", &var}}, IabnParams{});
+  const cpu::IabnGeometry g = iabn_geometry(check, "x", x, {{"mean", &mean}, {"var", &var}}, IabnParams{});
   check.require(g.count >= 1, "x has no values per channel");
   if (ran_on_cuda_with_bf16(check, x, [&](auto storage) {
         using S = decltype(storage);
@@ -67,7 +63,7 @@ void iabn_normalize_inplace(Tensor& x, const Tensor& w, const Tensor& b, const T
                             const IabnParams& params) {
   const OpCheck check("iabn_normalize_inplace", {{"x", &x}, {"w", &w}, {"b", &b}, {"mean", &mean}, {"var", &var}});
   check.same_device_float_contiguous({}, {"w", "b", "mean", "var"});
-  const cpu::IabnGeometry g = geometry(check, "x", x, {{"w", &w}, {"b", &b}, {"mean", &mean}, {"var", &var}}, params);
+  const cpu::IabnGeometry g = iabn_geometry(check, "x", x, {{"w", &w}, {"b", &b}, {"mean", &mean}, {"var", &var}}, params);
   if (ran_on_cuda_with_bf16(check, x, [&](auto storage) {
         using S = decltype(storage);
         cuda::iabn_normalize_inplace(x.data<S>(), g.count, g.channels, w.data<float>(), b.data<float>(),
@@ -85,12 +81,12 @@ void iabn_update_running_statistics(Tensor& running_mean, Tensor& running_var, c
   const OpCheck check("iabn_update_running_statistics",
                       {{"running_mean", &running_mean}, {"running_var", &running_var}, {"mean", &mean}, {"var", &var}});
   check.same_device_float_contiguous();
-  check_params(check, params);
+  check_iabn_params(check, params);
   check.rank("running_mean", running_mean, 1);
   check.shape("running_var", running_var, running_mean.shape());
   check.shape("mean", mean, running_mean.shape());
   check.shape("var", var, running_mean.shape());
-  require_training_count(check, count);
+  require_iabn_training_count(check, count);
   if (ran_on_cuda(check, mean, [&] {
         cuda::iabn_update_running_statistics(running_mean.dim(0), running_mean.data<float>(), running_var.data<float>(),
                                              mean.data<float>(), var.data<float>(), count, params.momentum);
@@ -112,11 +108,11 @@ void iabn_forward_train(Tensor& x, const Tensor& w, const Tensor& b, Tensor& run
                                              {"running_var", &running_var},
                                              {"saved_var", &saved_var}});
   check.same_device_float_contiguous({}, {"w", "b", "running_mean", "running_var", "saved_var"});
-  const cpu::IabnGeometry g = geometry(
+  const cpu::IabnGeometry g = iabn_geometry(
       check, "x", x,
       {{"w", &w}, {"b", &b}, {"running_mean", &running_mean}, {"running_var", &running_var}, {"saved_var", &saved_var}},
       params);
-  require_training_count(check, g.count);
+  require_iabn_training_count(check, g.count);
   if (ran_on_cuda_with_bf16(check, x, [&](auto storage) {
         using S = decltype(storage);
         Tensor scratch = reduction_scratch(g, x.device()), mean = Tensor::empty({g.channels}, DType::F32, x.device());
@@ -145,7 +141,7 @@ void iabn_forward_eval(Tensor& x, const Tensor& w, const Tensor& b, const Tensor
       "iabn_forward_eval",
       {{"x", &x}, {"w", &w}, {"b", &b}, {"running_mean", &running_mean}, {"running_var", &running_var}});
   check.same_device_float_contiguous({}, {"w", "b", "running_mean", "running_var"});
-  const cpu::IabnGeometry g = geometry(
+  const cpu::IabnGeometry g = iabn_geometry(
       check, "x", x, {{"w", &w}, {"b", &b}, {"running_mean", &running_mean}, {"running_var", &running_var}}, params);
   if (ran_on_cuda_with_bf16(check, x, [&](auto storage) {
         using S = decltype(storage);
@@ -168,7 +164,7 @@ void iabn_backward(const Tensor& z, const Tensor& dz, const Tensor& w, const Ten
       {{"z", &z}, {"dz", &dz}, {"w", &w}, {"b", &b}, {"var", &var}, {"dx", &dx}, {"dw", &dw}, {"db", &db}});
   check.same_device_float_contiguous({}, {"w", "b", "var", "dw", "db"});
   const cpu::IabnGeometry g =
-      geometry(check, "z", z, {{"w", &w}, {"b", &b}, {"var", &var}, {"dw", &dw}, {"db", &db}}, params);
+      iabn_geometry(check, "z", z, {{"w", &w}, {"b", &b}, {"var", &var}, {"dw", &dw}, {"db", &db}}, params);
   check.shape("dz", dz, z.shape());
   check.shape("dx", dx, z.shape());
   if (ran_on_cuda_with_bf16(check, z, [&](auto storage) {
@@ -217,7 +213,7 @@ void iabn_backward_reduce(const Tensor& z, const Tensor& dz, const Tensor& w, co
                                                {"dw", &dw},
                                                {"db", &db}});
   check.same_device_float_contiguous({}, {"w", "b", "sum_dy", "sum_xhat_dy", "dw", "db"});
-  const cpu::IabnGeometry g = geometry(
+  const cpu::IabnGeometry g = iabn_geometry(
       check, "z", z,
       {{"w", &w}, {"b", &b}, {"sum_dy", &sum_dy}, {"sum_xhat_dy", &sum_xhat_dy}, {"dw", &dw}, {"db", &db}}, params);
   check.shape("dz", dz, z.shape());
@@ -250,7 +246,7 @@ void iabn_backward_input_train(const Tensor& z, const Tensor& dz, const Tensor& 
                                                     {"sum_xhat_dy", &sum_xhat_dy},
                                                     {"dx", &dx}});
   check.same_device_float_contiguous({}, {"w", "b", "var", "sum_dy", "sum_xhat_dy"});
-  const cpu::IabnGeometry g = geometry(
+  const cpu::IabnGeometry g = iabn_geometry(
       check, "z", z, {{"w", &w}, {"b", &b}, {"var", &var}, {"sum_dy", &sum_dy}, {"sum_xhat_dy", &sum_xhat_dy}}, params);
   check.shape("dz", dz, z.shape());
   check.shape("dx", dx, z.shape());

@@ -9,12 +9,17 @@ InPlaceAbn::InPlaceAbn(const std::string& name, std::int64_t channels, IabnActiv
       running_mean{child_name(name, "running_mean"), constant_tensor({channels}, 0.0, options)},
       running_var{child_name(name, "running_var"), constant_tensor({channels}, 1.0, options)},
       batch_var_(Tensor::empty({channels}, options.dtype, options.device)),
-      reducer_(options.batch_statistics_reducer) {
+      reducer_(options.batch_statistics_reducer),
+      cudnn_(options.iabn_implementation == IabnImplementation::Cudnn && options.device.is_cuda()) {
   params_.activation = activation;
+  PANS_CHECK(!(cudnn_ && reducer_ != nullptr), "InPlaceAbn ", name,
+             ": PANS_BN=cudnn takes the statistics of this rank's batch only; synchronized InPlace-ABN (data "
+             "parallel training) needs PANS_BN=native");
 }
 
 Tensor InPlaceAbn::forward(Tensor x, Mode mode) {
   mode_ = mode;
+  if (cudnn_) return forward_cudnn(x);
   if (mode == Mode::Train && reducer_ != nullptr)
     forward_train_synchronized(x);
   else if (mode == Mode::Train)
@@ -28,7 +33,9 @@ Tensor InPlaceAbn::forward(Tensor x, Mode mode) {
 void InPlaceAbn::backward(const Tensor& dz, Tensor& dx) {
   PANS_CHECK(output_.defined(), "InPlaceAbn ", weight.name, ": backward without a forward");
   const bool train = mode_ == Mode::Train;
-  if (train && reducer_ != nullptr)
+  if (cudnn_)
+    backward_cudnn(dz, dx);
+  else if (train && reducer_ != nullptr)
     backward_train_synchronized(dz, dx);
   else
     iabn_backward(output_, dz, weight.value, bias.value, train ? batch_var_ : running_var.value, dx, weight.grad,
@@ -54,6 +61,27 @@ void InPlaceAbn::backward_train_synchronized(const Tensor& dz, Tensor& dx) {
   reducer_->sum_over_ranks(sums);
   iabn_backward_input_train(output_, dz, weight.value, bias.value, batch_var_, sum_dy, sum_xhat_dy, batch_count_, dx,
                             params_);
+}
+
+Tensor InPlaceAbn::forward_cudnn(const Tensor& x) {
+  Tensor z = Tensor::empty(x.shape(), x.dtype(), x.device());
+  if (mode_ == Mode::Train)
+    iabn_cudnn_forward_train(x, z, weight.value, bias.value, running_mean.value, running_var.value, cudnn_saved_,
+                             params_);
+  else
+    iabn_cudnn_forward_eval(x, z, weight.value, bias.value, running_mean.value, running_var.value, params_);
+  if (mode_ == Mode::Train) cudnn_input_ = x;
+  output_ = z;
+  return z;
+}
+
+void InPlaceAbn::backward_cudnn(const Tensor& dz, Tensor& dx) {
+  PANS_CHECK(mode_ == Mode::Train, "InPlaceAbn ", weight.name,
+             ": PANS_BN=cudnn has no backward after an Eval forward (cuDNN has no inference backward)");
+  iabn_cudnn_backward_train(cudnn_input_, output_, dz, dx, weight.value, bias.value, weight.grad, bias.grad,
+                            cudnn_saved_, params_);
+  cudnn_input_ = Tensor();
+  cudnn_saved_ = CudnnBatchNormSaved();
 }
 
 void InPlaceAbn::append_parameters(std::vector<Parameter>& out) const {

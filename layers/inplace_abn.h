@@ -17,6 +17,11 @@
 // backward: dw (+=), db (+=); dx (=) into the caller's dx, which may be dz itself (then dz is
 //           consumed). Uses the mode of the last forward. Releases the saved output.
 //
+// PANS_BN=cudnn (options.iabn_implementation, CUDA layers): the same computation by cuDNN's batch
+// norm and a separate activation (kernels/iabn_cudnn.h). Not in place: forward returns a new tensor
+// z and keeps x for backward, as a standard BN + activation does; Eval mode has no backward; local
+// statistics only, so it refuses a batch_statistics_reducer.
+//
 // Synchronized iABN (method.md section 3): with options.batch_statistics_reducer set, a Train
 // forward normalises with the statistics of the union of every rank's batch, and backward takes
 // the means in dx over that union; dw and db stay local sums. Eval mode never communicates.
@@ -26,6 +31,7 @@
 #include <vector>
 
 #include "kernels/iabn.h"
+#include "kernels/iabn_cudnn.h"
 #include "layers/parameter.h"
 
 namespace pans {
@@ -67,8 +73,14 @@ class InPlaceAbn {
   BatchStatisticsReducer* reducer_;  // null: local statistics
   std::int64_t batch_count_ = 0;     // the values per channel behind batch_var_, of every rank when synchronized
 
+  bool cudnn_;                       // PANS_BN=cudnn on a CUDA layer
+  Tensor cudnn_input_;               // x, which cuDNN's backward reads; defined from a cuDNN forward to its backward
+  CudnnBatchNormSaved cudnn_saved_;  // of the last cuDNN Train forward
+
   void forward_train_synchronized(Tensor& x);
   void backward_train_synchronized(const Tensor& dz, Tensor& dx);
+  Tensor forward_cudnn(const Tensor& x);
+  void backward_cudnn(const Tensor& dz, Tensor& dx);
 };
 
 }  // namespace pans

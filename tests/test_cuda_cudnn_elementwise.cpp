@@ -105,6 +105,22 @@ TEST_CASE("cudnn elementwise: leaky ReLU forward and backward, float32 and bf16,
   }
 }
 
+TEST_CASE("cudnn elementwise: InPlace-ABN's scale |w| + eps and dw += sign(w) dscale, sign(0) = +1") {
+  const float eps = 1e-5f;
+  const std::vector<float> w = test_values(7), dscale = test_values(8), dw_start = test_values(9);
+  std::vector<float> scale, dw(dw_start);
+  for (std::size_t i = 0; i < w.size(); ++i) {
+    scale.push_back(std::fabs(w[i]) + eps);
+    dw[i] += w[i] < 0.0f ? -dscale[i] : dscale[i];
+  }
+  const Tensor gw = on_gpu(w), gdscale = on_gpu(dscale);
+  Tensor gscale = nan_tensor({kCount}), gdw = on_gpu(dw_start);
+  cuda::iabn_scale_from_weight(gw.data<float>(), gscale.data<float>(), kCount, eps);
+  CHECK(same_bits(gscale, Tensor::from_vector(scale, {kCount})));
+  cuda::accumulate_weight_gradient_from_scale(gw.data<float>(), gdscale.data<float>(), gdw.data<float>(), kCount);
+  CHECK(same_bits(gdw, Tensor::from_vector(dw, {kCount})));
+}
+
 TEST_CASE("cudnn elementwise: a pointer off the 16-byte grid is refused by name") {
   const Tensor src = on_gpu(test_values(6));
   Tensor dst = nan_tensor({kCount});

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "kernels/iabn.h"
+#include "kernels/iabn_cudnn.h"
 #include "tests/gradcheck.h"
 
 using namespace pans;
@@ -423,4 +424,24 @@ TEST_CASE("iabn rejects mixed devices") {
   const Tensor w_cuda = Tensor::wrap(channel_memory.data(), {3}, DType::F32, Device::cuda(0));
   CHECK_THROWS_WITH_AS(iabn_forward_eval(x, w_cuda, b, running_mean, running_var, IabnParams{}),
                        doctest::Contains("all tensors must be on one device, w is on cuda:0 and x on cpu"), Error);
+}
+
+TEST_CASE("iabn implementation: PANS_BN takes native or cudnn, anything else is refused by name") {
+  CHECK(parse_iabn_implementation("native") == IabnImplementation::Native);
+  CHECK(parse_iabn_implementation("cudnn") == IabnImplementation::Cudnn);
+  CHECK(std::string(iabn_implementation_name(IabnImplementation::Cudnn)) == "cudnn");
+  for (const char* bad : {"", "cuDNN", "cudnn "})
+    CHECK_THROWS_WITH_AS(parse_iabn_implementation(bad), doctest::Contains("PANS_BN='"), Error);
+}
+
+TEST_CASE("iabn cudnn: cpu tensors are refused by name (cuDNN runs on CUDA tensors only)") {
+  const Tensor x = Tensor::zeros({2, 5, 7, 3});
+  Tensor z = Tensor::empty(kShape), running_mean = Tensor::zeros({3}), running_var = Tensor::zeros({3});
+  CudnnBatchNormSaved saved;
+  CHECK_THROWS_WITH_AS(iabn_cudnn_forward_train(x, z, Tensor::zeros({3}), Tensor::zeros({3}), running_mean,
+                                                running_var, saved, IabnParams{}),
+                       doctest::Contains("iabn_cudnn_forward_train(x [2,5,7,3] float32 cpu"), Error);
+  CHECK_THROWS_WITH_AS(iabn_cudnn_forward_eval(x, z, Tensor::zeros({3}), Tensor::zeros({3}), running_mean,
+                                               running_var, IabnParams{}),
+                       doctest::Contains("cuDNN runs on CUDA tensors only"), Error);
 }

@@ -58,6 +58,11 @@ void cudnn_batch_norm_forward_training(const BatchNormShape&, DType, const void*
   fail_without_libraries("cudnn_batch_norm_forward_training");
 }
 
+void cudnn_batch_norm_forward_inference(const BatchNormShape&, DType, const void*, void*, const float*, const float*,
+                                        const float*, const float*, double) {
+  fail_without_libraries("cudnn_batch_norm_forward_inference");
+}
+
 void cudnn_batch_norm_backward(const BatchNormShape&, DType, const void*, const void*, void*, const float*,
                                const float*, float*, float*, const float*, const float*, double, void*, std::size_t) {
   fail_without_libraries("cudnn_batch_norm_backward");

@@ -1,8 +1,9 @@
-// The elementwise kernels of kernels/cuda/cudnn_elementwise.h. One pattern for all: a grid-stride
-// loop over 16-byte vectors (4 float32 or 8 bfloat16), then the count % vector tail element by
-// element. Bound: bandwidth, (bytes in + bytes out) per element and a few instructions; 16-byte
-// accesses keep the memory pipes full with few instructions in flight, as PyTorch's vectorized
-// elementwise kernels do. Preconditions: 16-byte aligned pointers (checked on the host).
+// The elementwise kernels of kernels/cuda/cudnn_elementwise.h. One pattern for the activation-sized
+// ones: a grid-stride loop over 16-byte vectors (4 float32 or 8 bfloat16), then the count % vector
+// tail element by element. Bound: bandwidth, (bytes in + bytes out) per element and a few
+// instructions; 16-byte accesses keep the memory pipes full with few instructions in flight, as
+// PyTorch's vectorized elementwise kernels do. Preconditions: 16-byte aligned pointers (checked on
+// the host). The per-channel glue of InPlace-ABN's weight touches C values: one thread each.
 #include <cstdint>
 #include <cstring>
 
@@ -112,6 +113,18 @@ __global__ void accumulate_bf16_into_float_vectorized(const bf16* src, float* ds
     dst[i] += bf16_to_float(src[i]);
 }
 
+// scale = |w| + eps. Mapping: thread per channel, grid-stride. Bound: latency (C is at most 4096).
+__global__ void iabn_scale_from_weight_kernel(const float* w, float* scale, std::int64_t channels, float eps) {
+  for (std::int64_t c = global_thread(); c < channels; c += grid_threads()) scale[c] = fabsf(w[c]) + eps;
+}
+
+// dw += sign(w) dscale, sign(0) = +1. Mapping and bound as above.
+__global__ void accumulate_weight_gradient_from_scale_kernel(const float* w, const float* dscale, float* dw,
+                                                             std::int64_t channels) {
+  for (std::int64_t c = global_thread(); c < channels; c += grid_threads())
+    dw[c] += w[c] < 0.0f ? -dscale[c] : dscale[c];
+}
+
 void require_aligned(const char* op, std::initializer_list<const void*> pointers) {
   for (const void* pointer : pointers)
     PANS_CHECK(reinterpret_cast<std::uintptr_t>(pointer) % 16 == 0, op, ": pointer ", pointer,
@@ -150,6 +163,18 @@ void leaky_relu_backward(const T* z, const T* dz, T* dx, std::int64_t count, flo
   require_aligned("leaky_relu_backward", {z, dz, dx});
   launch("leaky_relu_backward_vectorized", leaky_relu_backward_vectorized<T>, blocks_for(count, Vector<T>::kLanes),
          kThreads, 0, cudaStreamLegacy, z, dz, dx, count, slope);
+}
+
+void iabn_scale_from_weight(const float* w, float* scale, std::int64_t channels, float eps) {
+  if (channels <= 0) return;
+  launch("iabn_scale_from_weight_kernel", iabn_scale_from_weight_kernel, grid_for(channels, kThreads), kThreads, 0,
+         cudaStreamLegacy, w, scale, channels, eps);
+}
+
+void accumulate_weight_gradient_from_scale(const float* w, const float* dscale, float* dw, std::int64_t channels) {
+  if (channels <= 0) return;
+  launch("accumulate_weight_gradient_from_scale_kernel", accumulate_weight_gradient_from_scale_kernel,
+         grid_for(channels, kThreads), kThreads, 0, cudaStreamLegacy, w, dscale, dw, channels);
 }
 
 template void leaky_relu_forward<float>(const float*, float*, std::int64_t, float);

@@ -18,6 +18,9 @@ namespace {
 
 constexpr cudnnBatchNormMode_t kMode = CUDNN_BATCHNORM_SPATIAL_PERSISTENT;
 constexpr cudnnBatchNormOps_t kOps = CUDNN_BATCHNORM_OPS_BN;
+// Inference takes the plain spatial mode; its {1, C, 1, 1} scale descriptor is the one the
+// persistent mode derives.
+constexpr cudnnBatchNormMode_t kInferenceMode = CUDNN_BATCHNORM_SPATIAL;
 
 // The descriptors and buffer sizes of one (shape, dtype, device), built once.
 struct BatchNormPlan {
@@ -82,6 +85,17 @@ void cudnn_batch_norm_forward_training(const BatchNormShape& shape, DType dtype,
       cudnn_handle(), kMode, kOps, &one, &zero, plan.x.get(), x, nullptr, nullptr, plan.x.get(), y, plan.bn.get(),
       scale, bias, momentum, running_mean, running_var, eps, save_mean, save_inv_std, nullptr,
       workspace.defined() ? workspace.raw_data() : nullptr, plan.forward_workspace, reserve, plan.reserve));
+}
+
+void cudnn_batch_norm_forward_inference(const BatchNormShape& shape, DType dtype, const void* x, void* y,
+                                        const float* scale, const float* bias, const float* running_mean,
+                                        const float* running_var, double eps) {
+  const BatchNormPlan& plan = plan_for(shape, dtype);
+  PANS_CHECK(eps >= CUDNN_BN_MIN_EPSILON, "cuDNN batch norm: eps ", eps, " is below CUDNN_BN_MIN_EPSILON");
+  const float one = 1.0f, zero = 0.0f;
+  PANS_CUDNN_CHECK(cudnnBatchNormalizationForwardInference(cudnn_handle(), kInferenceMode, &one, &zero, plan.x.get(),
+                                                           x, plan.x.get(), y, plan.bn.get(), scale, bias,
+                                                           running_mean, running_var, eps));
 }
 
 void cudnn_batch_norm_backward(const BatchNormShape& shape, DType dtype, const void* x, const void* dy, void* dx,

@@ -40,6 +40,13 @@ void cudnn_batch_norm_forward_training(const BatchNormShape& shape, DType dtype,
                                        float* save_mean, float* save_inv_std, double momentum, double eps,
                                        void* reserve, std::size_t reserve_bytes);
 
+// Evaluation: y (=) = scale (x - running_mean)/sqrt(running_var + eps) + bias
+// (cudnnBatchNormalizationForwardInference, CUDNN_BATCHNORM_SPATIAL: the persistent mode is for
+// training only). No reserve, no saved statistics.
+void cudnn_batch_norm_forward_inference(const BatchNormShape& shape, DType dtype, const void* x, void* y,
+                                        const float* scale, const float* bias, const float* running_mean,
+                                        const float* running_var, double eps);
+
 void cudnn_batch_norm_backward(const BatchNormShape& shape, DType dtype, const void* x, const void* dy, void* dx,
                                const float* scale, const float* bias, float* dscale, float* dbias,
                                const float* save_mean, const float* save_inv_std, double eps, void* reserve,
