@@ -31,16 +31,20 @@ IabnImplementation iabn_implementation_from_environment() {
 
 namespace {
 
-// Runs launch(S{}) (S = float or bf16, x's storage) on x's GPU; anything but a CUDA tensor fails.
-// The first call says on stderr that cuDNN computes InPlace-ABN, as convolutions log their algorithm.
-template <class Launch>
-void run_on_cuda(const OpCheck& check, const Tensor& x, Launch launch) {
-  check.require(x.device().is_cuda(), "cuDNN runs on CUDA tensors only (PANS_BN=cudnn selects it for CUDA layers)");
+// Says once per process, on stderr, that cuDNN computes InPlace-ABN, as convolutions log their algorithm.
+void log_cudnn_once() {
   static std::once_flag logged;
   std::call_once(logged, [] {
     std::fprintf(stderr, "pans: InPlace-ABN: cuDNN batch norm + a separate activation (PANS_BN=cudnn), "
                          "each layer keeping its input for backward\n");
   });
+}
+
+// Runs launch(S{}) (S = float or bf16, x's storage) on x's GPU; anything but a CUDA tensor fails.
+template <class Launch>
+void run_on_cuda(const OpCheck& check, const Tensor& x, Launch launch) {
+  check.require(x.device().is_cuda(), "cuDNN runs on CUDA tensors only (PANS_BN=cudnn selects it for CUDA layers)");
+  log_cudnn_once();
   ran_on_cuda_with_bf16(check, x, launch);
 }
 

@@ -65,12 +65,13 @@ void InPlaceAbn::backward_train_synchronized(const Tensor& dz, Tensor& dx) {
 
 Tensor InPlaceAbn::forward_cudnn(const Tensor& x) {
   Tensor z = Tensor::empty(x.shape(), x.dtype(), x.device());
-  if (mode_ == Mode::Train)
+  if (mode_ == Mode::Train) {
     iabn_cudnn_forward_train(x, z, weight.value, bias.value, running_mean.value, running_var.value, cudnn_saved_,
                              params_);
-  else
+    cudnn_input_ = x;
+  } else {
     iabn_cudnn_forward_eval(x, z, weight.value, bias.value, running_mean.value, running_var.value, params_);
-  if (mode_ == Mode::Train) cudnn_input_ = x;
+  }
   output_ = z;
   return z;
 }
