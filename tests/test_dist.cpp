@@ -245,19 +245,16 @@ TEST_CASE("gradient averager: buckets in reverse parameter order, both modes, mi
 namespace {
 
 // Rank 0 of 2 whose partner's gradients are all zero, so that an average halves every element
-// (exactly: halving only changes the exponent). It logs the all-reduces it starts and finishes,
-// and keeps a copy of each started buffer as it was at the start.
+// (exactly: halving a normal number only changes its exponent). It logs the all-reduces it starts
+// and finishes, and keeps a copy of each started buffer as it was at the start. The overlapped
+// path uses no other collective.
 class RecordingCommunicator final : public Communicator {
  public:
   explicit RecordingCommunicator(std::vector<std::string>& log) : Communicator({0, 2, 0, Launcher::None}), log_(log) {}
 
   CommBackend backend() const override { return CommBackend::Single; }
   Device device() const override { return Device::cpu(); }
-  void all_reduce(Tensor& buffer, ReduceOp op) override {
-    check_all_reduce(buffer);
-    log_.push_back("all_reduce");
-    if (op == ReduceOp::Average) halve(buffer);
-  }
+  void all_reduce(Tensor&, ReduceOp) override { PANS_FAIL("RecordingCommunicator: no blocking all_reduce expected"); }
   std::unique_ptr<PendingCollective> start_all_reduce(Tensor& buffer, ReduceOp op) override {
     check_all_reduce(buffer);
     log_.push_back("start " + std::to_string(started.size()));
