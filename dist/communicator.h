@@ -6,11 +6,17 @@
 //                        PANS_CUDA when CMake finds NCCL.
 // Asking for a backend this build lacks is an error that says how to get it.
 //
-// Every collective is blocking: it returns when `buffer` holds the result, and every rank must call
-// the same collectives in the same order with the same sizes. A collective that does not complete
-// within the timeout (PANS_DIST_TIMEOUT seconds, default 600) because a rank died or hangs fails
-// with a message naming the collective and the rank: MPI ends the process (collective_watchdog.h
-// says why), NCCL aborts its communicator and throws pans::Error. The launcher then ends the others.
+// Every collective but start_all_reduce is blocking: it returns when `buffer` holds the result, and
+// every rank must call the same collectives in the same order with the same sizes. start_all_reduce
+// returns at once with a PendingCollective; the started all-reduces run on a channel of their own
+// (a second MPI or NCCL communicator; with NCCL also a CUDA stream of their own), so they may overlap
+// the blocking collectives (and the kernels) that the caller issues meanwhile: every rank must start
+// the same all-reduces in the same order among themselves, however they interleave with the rest.
+// A collective that does not complete within the timeout (PANS_DIST_TIMEOUT seconds, default 600)
+// because a rank died or hangs fails with a message naming the collective and the rank: MPI ends
+// the process (collective_watchdog.h says why), NCCL aborts its communicators and throws
+// pans::Error. The launcher then ends the others. For a started all-reduce the timeout runs from
+// PendingCollective::wait().
 #pragma once
 
 #include <memory>
@@ -35,6 +41,27 @@ std::string comm_backend_name(CommBackend backend);
 CommBackend comm_backend_for_flags(const std::string& dist, const std::optional<std::string>& device);
 bool comm_backend_available(CommBackend backend);
 
+// An all-reduce started by Communicator::start_all_reduce. Its buffer must be neither read nor
+// written until test() has returned true or wait() has returned; it then holds the result. It must
+// not outlive its communicator. Destroying it unfinished waits for it first, as wait() does (MPI and
+// NCCL cannot cancel a collective, and the other ranks take part in it anyway), reporting a failure
+// on stderr instead of throwing.
+class PendingCollective {
+ public:
+  virtual ~PendingCollective() = default;
+  PendingCollective(const PendingCollective&) = delete;
+  PendingCollective& operator=(const PendingCollective&) = delete;
+
+  // Whether it has completed, without blocking. With MPI it also makes progress: MPI advances a
+  // nonblocking collective only inside MPI calls, so callers test while they compute.
+  virtual bool test() = 0;
+  // Blocks until it has completed, within the timeout; later work on the device follows it.
+  virtual void wait() = 0;
+
+ protected:
+  PendingCollective() = default;
+};
+
 class Communicator {
  public:
   virtual ~Communicator() = default;
@@ -53,6 +80,10 @@ class Communicator {
 
   // buffer (float32 or float64, contiguous, on device()) <- its sum or average over the ranks.
   virtual void all_reduce(Tensor& buffer, ReduceOp op) = 0;
+  // The same, started: buffer (the same conditions) holds the result once the returned collective
+  // has completed. With NCCL it starts after the work already enqueued on the default stream (the
+  // buffer's producers) and runs beside what is enqueued later.
+  virtual std::unique_ptr<PendingCollective> start_all_reduce(Tensor& buffer, ReduceOp op) = 0;
   // gathered {world_size * n} (=): every rank's contiguous `local` of n elements (any dtype, the same
   // n and dtype on every rank), in rank order.
   virtual void all_gather(const Tensor& local, Tensor& gathered) = 0;

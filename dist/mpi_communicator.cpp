@@ -1,9 +1,14 @@
 // The MPI backend: collectives on host memory over a duplicate of MPI_COMM_WORLD, each watched by a
-// CollectiveWatchdog (MPI has no timeout of its own).
+// CollectiveWatchdog (MPI has no timeout of its own). Started all-reduces are MPI_Iallreduce on a
+// second duplicate: MPI matches the collectives of a communicator in the order they are called, and
+// a communicator of their own keeps them apart from the blocking collectives issued meanwhile
+// (synchronized iABN's, during the backward whose gradients are being averaged).
 #include <mpi.h>
 
 #include <cstdio>
+#include <exception>
 #include <limits>
+#include <memory>
 
 #include "dist/backends.h"
 #include "dist/collective_watchdog.h"
@@ -33,13 +38,20 @@ void divide(Tensor& buffer, int divisor) {
     divide_all(buffer.data<float>());
 }
 
+// Frees a communicator in a destructor: a failure is only reported.
+void free_communicator(MPI_Comm& comm) {
+  const int status = MPI_Comm_free(&comm);
+  if (status != MPI_SUCCESS) std::fprintf(stderr, "pans: MPI_Comm_free failed: %s\n", mpi_error_text(status).c_str());
+}
+
 class MpiCommunicator final : public Communicator {
  public:
-  MpiCommunicator(const RankInfo& info, MPI_Comm world, double timeout_seconds)
-      : Communicator(info), world_(world), watchdog_(timeout_seconds, describe()) {}
+  // Takes world and started (duplicates of MPI_COMM_WORLD) over.
+  MpiCommunicator(const RankInfo& info, MPI_Comm world, MPI_Comm started, double timeout_seconds)
+      : Communicator(info), world_(world), started_(started), watchdog_(timeout_seconds, describe()) {}
   ~MpiCommunicator() override {
-    const int status = MPI_Comm_free(&world_);
-    if (status != MPI_SUCCESS) std::fprintf(stderr, "pans: MPI_Comm_free failed: %s\n", mpi_error_text(status).c_str());
+    free_communicator(started_);
+    free_communicator(world_);
   }
 
   CommBackend backend() const override { return CommBackend::Mpi; }
@@ -51,6 +63,15 @@ class MpiCommunicator final : public Communicator {
     PANS_MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, buffer.raw_data(), mpi_count(std::size_t(buffer.numel()), "all_reduce"),
                                  float_datatype(buffer.dtype()), MPI_SUM, world_));
     if (op == ReduceOp::Average) divide(buffer, world_size());
+  }
+
+  std::unique_ptr<PendingCollective> start_all_reduce(Tensor& buffer, ReduceOp op) override {
+    check_all_reduce(buffer);
+    MPI_Request request = MPI_REQUEST_NULL;
+    PANS_MPI_CHECK(MPI_Iallreduce(MPI_IN_PLACE, buffer.raw_data(),
+                                  mpi_count(std::size_t(buffer.numel()), "start_all_reduce"),
+                                  float_datatype(buffer.dtype()), MPI_SUM, started_, &request));
+    return std::make_unique<PendingAllReduce>(*this, buffer, op, request);
   }
 
   void all_gather(const Tensor& local, Tensor& gathered) override {
@@ -73,7 +94,50 @@ class MpiCommunicator final : public Communicator {
   }
 
  private:
+  class PendingAllReduce final : public PendingCollective {
+   public:
+    PendingAllReduce(MpiCommunicator& owner, const Tensor& buffer, ReduceOp op, MPI_Request request)
+        : owner_(owner), buffer_(buffer), op_(op), request_(request) {}
+    ~PendingAllReduce() override {
+      try {
+        wait();
+      } catch (const std::exception& error) {
+        std::fprintf(stderr, "pans: an unfinished started all-reduce failed: %s\n", error.what());
+      }
+    }
+
+    bool test() override {
+      if (!done_) {
+        int completed = 0;
+        PANS_MPI_CHECK(MPI_Test(&request_, &completed, MPI_STATUS_IGNORE));
+        if (completed) complete();
+      }
+      return done_;
+    }
+
+    void wait() override {
+      if (done_) return;
+      const CollectiveWatchdog::Watch watch(owner_.watchdog_,
+                                            detail::concat("MPI started all_reduce of ", buffer_.describe("buffer")));
+      PANS_MPI_CHECK(MPI_Wait(&request_, MPI_STATUS_IGNORE));
+      complete();
+    }
+
+   private:
+    void complete() {
+      done_ = true;
+      if (op_ == ReduceOp::Average) divide(buffer_, owner_.world_size());
+    }
+
+    MpiCommunicator& owner_;
+    Tensor buffer_;  // shares the caller's memory, and keeps it alive while MPI writes into it
+    ReduceOp op_;
+    MPI_Request request_;
+    bool done_ = false;
+  };
+
   MPI_Comm world_;
+  MPI_Comm started_;  // start_all_reduce's
   CollectiveWatchdog watchdog_;
 };
 
@@ -101,10 +165,14 @@ RankInfo mpi_rank_info(const RankInfo& launcher_info, MPI_Comm world) {
 
 std::unique_ptr<Communicator> make_mpi_communicator(const RankInfo& launcher_info, double timeout_seconds) {
   MPI_Comm world = mpi_world_duplicate();
+  MPI_Comm started = MPI_COMM_NULL;
   try {
-    return std::make_unique<MpiCommunicator>(mpi_rank_info(launcher_info, world), world, timeout_seconds);
+    started = mpi_world_duplicate();
+    return std::make_unique<MpiCommunicator>(mpi_rank_info(launcher_info, world), world, started, timeout_seconds);
   } catch (...) {
-    MPI_Comm_free(&world);  // unchecked: the error being thrown is the one to report
+    // unchecked: the error being thrown is the one to report
+    if (started != MPI_COMM_NULL) MPI_Comm_free(&started);
+    MPI_Comm_free(&world);
     throw;
   }
 }

@@ -1,16 +1,29 @@
-// The NCCL backend: collectives on GPU memory. The communicator is non-blocking (config.blocking =
+// The NCCL backend: collectives on GPU memory. The communicators are non-blocking (config.blocking =
 // 0): NCCL has no timeout, and a blocking call that waits for a dead peer never returns, so every
 // call here returns at once and the host polls ncclCommGetAsyncError and the stream against the
 // deadline; on an error or past it, ncclCommAbort frees the GPU from the hung kernels and the
-// failure is thrown with NCCL's own message. The collectives run on the legacy default stream,
-// where every pans kernel runs, so they follow the work that produced their buffers with no event.
+// failure is thrown with NCCL's own message. The blocking collectives run on the legacy default
+// stream, where every pans kernel runs, so they follow the work that produced their buffers with no
+// event.
+//
+// Started all-reduces (start_all_reduce) run on a stream of their own, created with
+// cudaStreamNonBlocking (an ordinary stream synchronizes with the legacy default stream, which would
+// serialize them with the backward again), and on a second communicator split from the first: one
+// communicator must not run operations from two streams at once. An event recorded on the default
+// stream makes their stream wait on the device for the buffer's producers, without stopping the host
+// (llm.c's pattern); the kernels enqueued later run beside them. wait() polls their completion
+// against the deadline like a blocking collective, then makes the default stream wait for it too.
+// Never run: no GPU was available when this was written (docs/distributed.md).
 #include <cuda_runtime_api.h>
 #include <nccl.h>
 
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <exception>
+#include <memory>
 #include <thread>
+#include <utility>
 
 #include "dist/backends.h"
 #include "tensor/cuda_check.h"
@@ -34,6 +47,46 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 ncclDataType_t float_datatype(DType dtype) { return dtype == DType::F64 ? ncclFloat64 : ncclFloat32; }
+ncclRedOp_t reduction(ReduceOp op) { return op == ReduceOp::Average ? ncclAvg : ncclSum; }
+
+ncclConfig_t non_blocking_config() {
+  ncclConfig_t config = NCCL_CONFIG_INITIALIZER;
+  config.blocking = 0;
+  return config;
+}
+
+// An event for ordering only (no timing), destroyed with its owner; the device releases it once it
+// has completed.
+class CudaEvent {
+ public:
+  CudaEvent() { PANS_CUDA_CHECK(cudaEventCreateWithFlags(&event_, cudaEventDisableTiming)); }
+  ~CudaEvent() {
+    const cudaError_t status = cudaEventDestroy(event_);
+    if (status != cudaSuccess) std::fprintf(stderr, "pans: cudaEventDestroy failed: %s\n", cudaGetErrorString(status));
+  }
+  CudaEvent(const CudaEvent&) = delete;
+  CudaEvent& operator=(const CudaEvent&) = delete;
+  cudaEvent_t get() const { return event_; }
+
+ private:
+  cudaEvent_t event_ = nullptr;
+};
+
+// A stream of the current device that does not synchronize with the legacy default stream.
+class NonBlockingStream {
+ public:
+  NonBlockingStream() { PANS_CUDA_CHECK(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking)); }
+  ~NonBlockingStream() {
+    const cudaError_t status = cudaStreamDestroy(stream_);
+    if (status != cudaSuccess) std::fprintf(stderr, "pans: cudaStreamDestroy failed: %s\n", cudaGetErrorString(status));
+  }
+  NonBlockingStream(const NonBlockingStream&) = delete;
+  NonBlockingStream& operator=(const NonBlockingStream&) = delete;
+  cudaStream_t get() const { return stream_; }
+
+ private:
+  cudaStream_t stream_ = nullptr;
+};
 
 // One process per GPU: the local rank picks the device, unless the launcher already gave each
 // process a single visible GPU (srun --gpus-per-task, CUDA_VISIBLE_DEVICES per rank).
@@ -43,6 +96,13 @@ int device_of(const RankInfo& info) {
   const int index = count == 1 ? 0 : info.local_rank;
   PANS_CHECK(index < count, "local rank ", info.local_rank, " has no GPU of its own: this node shows ", count,
              " GPUs; start at most one rank per GPU");
+  return index;
+}
+
+// Makes the rank's GPU current (before ncclCommInitRank, which binds the current device) and returns it.
+int bind_device(const RankInfo& info) {
+  const int index = device_of(info);
+  PANS_CUDA_CHECK(cudaSetDevice(index));
   return index;
 }
 
@@ -81,25 +141,23 @@ class NcclCommunicator final : public Communicator {
  public:
   NcclCommunicator(const RankInfo& info, double timeout_seconds)
       : Communicator(info),
-        device_index_(device_of(info)),
+        device_index_(bind_device(info)),
         timeout_(std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(timeout_seconds))) {
-    PANS_CUDA_CHECK(cudaSetDevice(device_index_));  // before ncclCommInitRank, which binds the current device
     const ncclUniqueId id = shared_unique_id(info);
-    ncclConfig_t config = NCCL_CONFIG_INITIALIZER;
-    config.blocking = 0;
+    ncclConfig_t config = non_blocking_config();
     PANS_NCCL_CHECK(ncclCommInitRankConfig(&comm_, world_size(), id, rank(), &config));
-    wait_until_ready("ncclCommInitRankConfig (waiting for every rank to join)");
+    wait_until_ready(comm_, "ncclCommInitRankConfig (waiting for every rank to join)");
+    // Every rank in one group (color 0), in the same order (key = rank).
+    const char* split = "ncclCommSplit (the communicator of started all-reduces)";
+    ncclConfig_t started_config = non_blocking_config();
+    const ncclResult_t result = ncclCommSplit(comm_, 0, rank(), &started_comm_, &started_config);
+    if (result != ncclSuccess && result != ncclInProgress) fail(split, result);
+    wait_until_ready(started_comm_, split);
   }
 
   ~NcclCommunicator() override {
-    if (comm_ == nullptr) return;
-    // Finalize flushes the pending operations; if it fails or hangs, abort instead of blocking in destroy.
-    const ncclResult_t flushed = ncclCommFinalize(comm_);
-    const bool finalized = (flushed == ncclSuccess || flushed == ncclInProgress) &&
-                           poll_async_state(Clock::now() + timeout_) == ncclSuccess;
-    const ncclResult_t released = finalized ? ncclCommDestroy(comm_) : ncclCommAbort(comm_);
-    if (released != ncclSuccess)
-      std::fprintf(stderr, "pans: releasing the NCCL communicator failed: %s\n", ncclGetErrorString(released));
+    release(started_comm_);
+    release(comm_);
   }
 
   CommBackend backend() const override { return CommBackend::Nccl; }
@@ -110,9 +168,24 @@ class NcclCommunicator final : public Communicator {
     const std::string what = detail::concat("NCCL all_reduce of ", buffer.describe("buffer"));
     enqueue(what, [&] {
       return ncclAllReduce(buffer.raw_data(), buffer.raw_data(), std::size_t(buffer.numel()),
-                           float_datatype(buffer.dtype()), op == ReduceOp::Average ? ncclAvg : ncclSum, comm_,
-                           cudaStreamLegacy);
+                           float_datatype(buffer.dtype()), reduction(op), comm_, cudaStreamLegacy);
     });
+  }
+
+  std::unique_ptr<PendingCollective> start_all_reduce(Tensor& buffer, ReduceOp op) override {
+    check_all_reduce(buffer);
+    std::string what = detail::concat("NCCL started all_reduce of ", buffer.describe("buffer"));
+    check_not_aborted(what);
+    const CudaDeviceGuard device(device_index_);
+    const CudaEvent produced;
+    PANS_CUDA_CHECK(cudaEventRecord(produced.get(), cudaStreamLegacy));
+    PANS_CUDA_CHECK(cudaStreamWaitEvent(started_stream_.get(), produced.get(), 0));
+    const ncclResult_t result =
+        ncclAllReduce(buffer.raw_data(), buffer.raw_data(), std::size_t(buffer.numel()), float_datatype(buffer.dtype()),
+                      reduction(op), started_comm_, started_stream_.get());
+    if (result != ncclSuccess && result != ncclInProgress) fail(what, result);
+    wait_until_ready(started_comm_, what);  // enqueued, not completed
+    return std::make_unique<PendingAllReduce>(*this, buffer, std::move(what));
   }
 
   void all_gather(const Tensor& local, Tensor& gathered) override {
@@ -139,71 +212,143 @@ class NcclCommunicator final : public Communicator {
   }
 
  private:
-  // Enqueues a collective and waits until it has completed on the stream, within the deadline.
+  // An all-reduce enqueued on started_stream_, followed there by the event done_.
+  class PendingAllReduce final : public PendingCollective {
+   public:
+    PendingAllReduce(NcclCommunicator& owner, const Tensor& buffer, std::string what)
+        : owner_(owner), buffer_(buffer), what_(std::move(what)) {
+      PANS_CUDA_CHECK(cudaEventRecord(done_.get(), owner_.started_stream_.get()));
+    }
+    ~PendingAllReduce() override {
+      try {
+        wait();
+      } catch (const std::exception& error) {
+        std::fprintf(stderr, "pans: an unfinished started all-reduce failed: %s\n", error.what());
+      }
+    }
+
+    bool test() override {
+      if (!completed_) completed_ = owner_.completed(what_, [&] { return cudaEventQuery(done_.get()); });
+      return completed_;
+    }
+
+    void wait() override {
+      if (completed_) return;
+      const CudaDeviceGuard device(owner_.device_index_);
+      owner_.wait_for(what_, [&] { return cudaEventQuery(done_.get()); });
+      // The host has seen the all-reduce complete, so what it enqueues from now on follows it
+      // anyway; this makes the default stream's dependency on it explicit on the device as well.
+      PANS_CUDA_CHECK(cudaStreamWaitEvent(cudaStreamLegacy, done_.get(), 0));
+      completed_ = true;
+    }
+
+   private:
+    NcclCommunicator& owner_;
+    Tensor buffer_;  // shares the caller's memory, and keeps it allocated while NCCL writes into it
+    std::string what_;
+    CudaEvent done_;
+    bool completed_ = false;
+  };
+
+  void check_not_aborted(const std::string& what) const {
+    PANS_CHECK(comm_ != nullptr, what, ": the NCCL communicators were aborted by an earlier failure");
+  }
+
+  // Enqueues a collective on the default stream and waits until it has completed there, within the
+  // deadline.
   template <class Call>
   void enqueue(const std::string& what, Call call) {
-    PANS_CHECK(comm_ != nullptr, what, ": the NCCL communicator was aborted by an earlier failure");
+    check_not_aborted(what);
     const CudaDeviceGuard device(device_index_);
     const ncclResult_t result = call();
     if (result != ncclSuccess && result != ncclInProgress) fail(what, result);
-    wait_until_ready(what);
-    wait_for_stream(what, Clock::now() + timeout_);
+    wait_until_ready(comm_, what);
+    wait_for(what, [] { return cudaStreamQuery(cudaStreamLegacy); });
   }
 
-  // The communicator's asynchronous state once it is not ncclInProgress, or ncclInProgress at the deadline.
-  ncclResult_t poll_async_state(Clock::time_point deadline) const {
+  // A communicator's asynchronous state once it is not ncclInProgress, or ncclInProgress at the
+  // deadline.
+  static ncclResult_t poll_async_state(ncclComm_t comm, Clock::time_point deadline) {
     for (;;) {
       ncclResult_t state = ncclSuccess;
-      const ncclResult_t queried = ncclCommGetAsyncError(comm_, &state);
+      const ncclResult_t queried = ncclCommGetAsyncError(comm, &state);
       if (queried != ncclSuccess) return queried;
       if (state != ncclInProgress || Clock::now() >= deadline) return state;
       std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
   }
 
-  void wait_until_ready(const std::string& what) {
-    const ncclResult_t state = poll_async_state(Clock::now() + timeout_);
+  void wait_until_ready(ncclComm_t comm, const std::string& what) {
+    const ncclResult_t state = poll_async_state(comm, Clock::now() + timeout_);
     if (state != ncclSuccess) fail(what, state);
   }
 
-  void wait_for_stream(const std::string& what, Clock::time_point deadline) {
-    for (;;) {
-      const cudaError_t query = cudaStreamQuery(cudaStreamLegacy);
-      if (query == cudaSuccess) return;
-      if (query != cudaErrorNotReady) {
-        abort_communicator();
-        PANS_FAIL(describe(), ": ", what, ": cudaStreamQuery failed: ", cudaGetErrorString(query));
-      }
+  // Whether `query` (cudaStreamQuery or cudaEventQuery) finds the GPU work done. A CUDA error, or an
+  // asynchronous error of either communicator (a peer's failure shows there), aborts and throws.
+  template <class Query>
+  bool completed(const std::string& what, Query query) {
+    check_not_aborted(what);
+    const cudaError_t status = query();
+    if (status == cudaSuccess) return true;
+    if (status != cudaErrorNotReady) {
+      abort_communicators();
+      PANS_FAIL(describe(), ": ", what, ": waiting for the GPU failed: ", cudaGetErrorString(status));
+    }
+    for (const ncclComm_t comm : {comm_, started_comm_}) {
       ncclResult_t state = ncclSuccess;
-      PANS_NCCL_CHECK(ncclCommGetAsyncError(comm_, &state));
+      PANS_NCCL_CHECK(ncclCommGetAsyncError(comm, &state));
       if (state != ncclSuccess && state != ncclInProgress) fail(what, state);
+    }
+    return false;
+  }
+
+  // Polls completed() until it holds, failing past the deadline.
+  template <class Query>
+  void wait_for(const std::string& what, Query query) {
+    const Clock::time_point deadline = Clock::now() + timeout_;
+    while (!completed(what, query)) {
       if (Clock::now() >= deadline) fail(what, ncclInProgress);
       std::this_thread::sleep_for(std::chrono::microseconds(100));
     }
   }
 
   [[noreturn]] void fail(const std::string& what, ncclResult_t state) {
-    const std::string detail = ncclGetLastError(comm_);
-    abort_communicator();
+    const std::string detail = ncclGetLastError(nullptr);  // NCCL ignores the communicator argument
+    abort_communicators();
     if (state == ncclInProgress)
       PANS_FAIL(describe(), ": ", what, " did not complete within ", std::chrono::duration<double>(timeout_).count(),
                 " s (PANS_DIST_TIMEOUT): another rank died, hangs or called a different collective; the NCCL "
-                "communicator was aborted");
+                "communicators were aborted");
     PANS_FAIL(describe(), ": ", what, " failed: ", ncclGetErrorString(state), " (", detail,
-              "); the NCCL communicator was aborted");
+              "); the NCCL communicators were aborted");
   }
 
-  // Only logs its own failure: it runs while another failure is being reported.
-  void abort_communicator() {
-    if (comm_ == nullptr) return;
-    const ncclResult_t aborted = ncclCommAbort(comm_);
-    if (aborted != ncclSuccess) std::fprintf(stderr, "pans: ncclCommAbort failed: %s\n", ncclGetErrorString(aborted));
-    comm_ = nullptr;
+  // Only logs its own failures: it runs while another failure is being reported.
+  void abort_communicators() {
+    for (ncclComm_t* comm : {&started_comm_, &comm_}) {
+      if (*comm == nullptr) continue;
+      const ncclResult_t aborted = ncclCommAbort(*comm);
+      if (aborted != ncclSuccess) std::fprintf(stderr, "pans: ncclCommAbort failed: %s\n", ncclGetErrorString(aborted));
+      *comm = nullptr;
+    }
+  }
+
+  // Finalize flushes the pending operations; if it fails or hangs, abort instead of blocking in destroy.
+  void release(ncclComm_t comm) const {
+    if (comm == nullptr) return;
+    const ncclResult_t flushed = ncclCommFinalize(comm);
+    const bool finalized = (flushed == ncclSuccess || flushed == ncclInProgress) &&
+                           poll_async_state(comm, Clock::now() + timeout_) == ncclSuccess;
+    const ncclResult_t released = finalized ? ncclCommDestroy(comm) : ncclCommAbort(comm);
+    if (released != ncclSuccess)
+      std::fprintf(stderr, "pans: releasing an NCCL communicator failed: %s\n", ncclGetErrorString(released));
   }
 
   int device_index_;
   Clock::duration timeout_;
-  ncclComm_t comm_ = nullptr;
+  NonBlockingStream started_stream_;   // start_all_reduce's, on device_index_ (bind_device made it current)
+  ncclComm_t comm_ = nullptr;          // the blocking collectives', on the legacy default stream
+  ncclComm_t started_comm_ = nullptr;  // start_all_reduce's, on started_stream_
 };
 
 }  // namespace

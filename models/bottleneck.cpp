@@ -37,20 +37,28 @@ Tensor Bottleneck::forward(const Tensor& x, Mode mode) {
   return add_.forward(branch, shortcut);
 }
 
-Tensor Bottleneck::backward(Tensor dout) {
+Tensor Bottleneck::backward(Tensor dout, const GradientReadyHook& ready) {
   add_.backward(dout, dout);  // dout now holds the gradient at both the branch and the shortcut
   Tensor dbranch = Tensor::empty(dout.shape(), dout.dtype(), dout.device());
   bn3_.backward(dout, dbranch);
+  report_gradients_ready(ready, bn3_);
   Tensor dshortcut = dout;
   if (has_projection()) {
     proj_bn_->backward(dout, dout);
+    report_gradients_ready(ready, *proj_bn_);
     dshortcut = proj_conv_->backward(dout);
+    report_gradients_ready(ready, *proj_conv_);
   }
   Tensor d2 = conv3_.backward(dbranch);
+  report_gradients_ready(ready, conv3_);
   bn2_.backward(d2, d2);
+  report_gradients_ready(ready, bn2_);
   Tensor d1 = conv2_.backward(d2);
+  report_gradients_ready(ready, conv2_);
   bn1_.backward(d1, d1);
+  report_gradients_ready(ready, bn1_);
   Tensor dx = conv1_.backward(d1);
+  report_gradients_ready(ready, conv1_);
   add_into(dx, dshortcut);
   return dx;
 }

@@ -13,8 +13,9 @@
 // outputs), and the block output (a new tensor, saved by the residual add and by the next block).
 //
 // forward:  out (=), a new tensor.
-// backward: dx (=), a new tensor; parameter gradients (+=). dout is consumed: its memory is reused
-//           for the gradient at the residual add and the shortcut path.
+// backward: dx (=), a new tensor; parameter gradients (+=), each layer's reported to `ready` right
+//           after that layer's backward (models/gradient_ready.h). dout is consumed: its memory is
+//           reused for the gradient at the residual add and the shortcut path.
 #pragma once
 
 #include <optional>
@@ -24,6 +25,7 @@
 #include "layers/conv2d.h"
 #include "layers/inplace_abn.h"
 #include "layers/residual_add_leaky.h"
+#include "models/gradient_ready.h"
 
 namespace pans {
 
@@ -39,7 +41,7 @@ class Bottleneck {
   Bottleneck(const std::string& name, const BottleneckConfig& config, const LayerOptions& options);
 
   Tensor forward(const Tensor& x, Mode mode);
-  Tensor backward(Tensor dout);
+  Tensor backward(Tensor dout, const GradientReadyHook& ready = {});
 
   bool has_projection() const { return proj_conv_.has_value(); }
   std::int64_t output_size(std::int64_t input_size) const { return conv2_.output_size(input_size); }

@@ -15,10 +15,18 @@ Tensor PspHead::ConvAbnDropout::forward(const Tensor& x, Mode mode, std::uint64_
   return dropout.forward(abn.forward(conv.forward(x), mode), mode, step);
 }
 
-Tensor PspHead::ConvAbnDropout::backward(Tensor dy) {
+Tensor PspHead::ConvAbnDropout::backward(Tensor dy, const GradientReadyHook& ready) {
   dropout.backward(dy, dy);
   abn.backward(dy, dy);
-  return conv.backward(dy);
+  report_gradients_ready(ready, abn);
+  Tensor dx = conv.backward(dy);
+  report_gradients_ready(ready, conv);
+  return dx;
+}
+
+void PspHead::ConvAbnDropout::append_parameters(std::vector<Parameter>& out) const {
+  conv.append_parameters(out);
+  abn.append_parameters(out);
 }
 
 PspHead::PspHead(const std::string& name, const PspNetConfig& config, const LayerOptions& options)
@@ -40,25 +48,27 @@ HeadFeatures PspHead::forward(const BackboneFeatures& features, Mode mode, std::
   return out;
 }
 
-BackboneFeatures PspHead::backward(Tensor dmain, Tensor ddeep_supervision) {
+// The deep-supervision branch first: it comes after the main branch in append_parameters, so its
+// gradients are the first of the head's to fill a gradient bucket (dist/gradient_averager.h plans
+// them in reverse). The two branches share no parameter, so the order changes no value.
+BackboneFeatures PspHead::backward(Tensor dmain, Tensor ddeep_supervision, const GradientReadyHook& ready) {
   BackboneFeatures dfeatures;
-  dfeatures.layer4 = pyramid_.backward(last_.backward(std::move(dmain)));
   if (ddeep_supervision.defined()) {
     PANS_CHECK(deep_supervision_,
                "PspHead::backward: a deep-supervision gradient, but the model has no deep supervision");
-    dfeatures.layer3 = deep_supervision_->backward(std::move(ddeep_supervision));
+    dfeatures.layer3 = deep_supervision_->backward(std::move(ddeep_supervision), ready);
+  } else if (deep_supervision_) {
+    report_gradients_ready(ready, *deep_supervision_);  // no gradient reaches it: final as it is
   }
+  dfeatures.layer4 = pyramid_.backward(last_.backward(std::move(dmain), ready));
+  report_gradients_ready(ready, pyramid_);
   return dfeatures;
 }
 
 void PspHead::append_parameters(std::vector<Parameter>& out) const {
   pyramid_.append_parameters(out);
-  last_.conv.append_parameters(out);
-  last_.abn.append_parameters(out);
-  if (deep_supervision_) {
-    deep_supervision_->conv.append_parameters(out);
-    deep_supervision_->abn.append_parameters(out);
-  }
+  last_.append_parameters(out);
+  if (deep_supervision_) deep_supervision_->append_parameters(out);
 }
 
 void PspHead::append_buffers(std::vector<Buffer>& out) const {

@@ -10,7 +10,9 @@
 // forward:  features (=). The deep-supervision features only in Train mode with
 //           config.deep_supervision.
 // backward: the gradients at layer4 and layer3 (the latter undefined without a deep-supervision
-//           gradient), new tensors; parameter gradients (+=). Consumes the feature gradients.
+//           gradient), new tensors; parameter gradients (+=), each layer's reported to `ready` right
+//           after that layer's backward (models/gradient_ready.h), the deep-supervision branch's at
+//           once when it gets no gradient. Consumes the feature gradients.
 #pragma once
 
 #include <optional>
@@ -21,6 +23,7 @@
 #include "layers/dropout2d.h"
 #include "layers/inplace_abn.h"
 #include "layers/pyramid_pooling.h"
+#include "models/gradient_ready.h"
 #include "models/pspnet_config.h"
 #include "models/resnet_backbone.h"
 
@@ -36,7 +39,7 @@ class PspHead {
   PspHead(const std::string& name, const PspNetConfig& config, const LayerOptions& options);
 
   HeadFeatures forward(const BackboneFeatures& features, Mode mode, std::uint64_t step);
-  BackboneFeatures backward(Tensor dmain, Tensor ddeep_supervision);
+  BackboneFeatures backward(Tensor dmain, Tensor ddeep_supervision, const GradientReadyHook& ready = {});
 
   void append_parameters(std::vector<Parameter>& out) const;
   void append_buffers(std::vector<Buffer>& out) const;
@@ -47,7 +50,8 @@ class PspHead {
     ConvAbnDropout(const std::string& conv_name, const std::string& abn_name, const std::string& dropout_name,
                    std::int64_t in_channels, std::int64_t out_channels, double dropout, const LayerOptions& options);
     Tensor forward(const Tensor& x, Mode mode, std::uint64_t step);
-    Tensor backward(Tensor dy);
+    Tensor backward(Tensor dy, const GradientReadyHook& ready);
+    void append_parameters(std::vector<Parameter>& out) const;
     Conv2d conv;
     InPlaceAbn abn;
     Dropout2d dropout;

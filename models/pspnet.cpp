@@ -44,16 +44,21 @@ Tensor PspNet::downsample_gradient(const Tensor& dlogits) const {
   return low;
 }
 
-void PspNet::backward(const Tensor& dlogits, const Tensor& ddeep_supervision_logits) {
+// The deep-supervision classifier first, as the head does its branch (psp_head.cpp says why).
+void PspNet::backward(const Tensor& dlogits, const Tensor& ddeep_supervision_logits, const GradientReadyHook& ready) {
   PANS_CHECK(!low_resolution_logits_shape_.empty(), "PspNet::backward: backward without a forward");
-  const Tensor dmain = classifier_->backward(downsample_gradient(dlogits));
   Tensor ddeep;
   if (ddeep_supervision_logits.defined()) {
     PANS_CHECK(deep_supervision_classifier_, "PspNet::backward: a deep-supervision gradient, but the model has none");
     ddeep = deep_supervision_classifier_->backward(downsample_gradient(ddeep_supervision_logits));
+    report_gradients_ready(ready, *deep_supervision_classifier_);
+  } else if (deep_supervision_classifier_) {
+    report_gradients_ready(ready, *deep_supervision_classifier_);  // no gradient reaches it: final as it is
   }
-  BackboneFeatures dfeatures = head_.backward(dmain, ddeep);
-  backbone_.backward(std::move(dfeatures.layer4), dfeatures.layer3);
+  const Tensor dmain = classifier_->backward(downsample_gradient(dlogits));
+  report_gradients_ready(ready, *classifier_);
+  BackboneFeatures dfeatures = head_.backward(dmain, ddeep, ready);
+  backbone_.backward(std::move(dfeatures.layer4), dfeatures.layer3, ready);
   low_resolution_logits_shape_.clear();
 }
 

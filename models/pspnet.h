@@ -10,7 +10,7 @@
 //   PspNetOutput out = model.forward(images, Mode::Train, iteration);
 //   loss = softmax_cross_entropy(out.logits, labels, dlogits)
 //        + softmax_cross_entropy(out.deep_supervision_logits, labels, ddeep, 255, 0.4);
-//   model.backward(dlogits, ddeep);
+//   model.backward(dlogits, ddeep);  // data parallel: with a GradientAverager (dist/gradient_averager.h)
 //   optimizer.step(lr);
 // Checkpoints: parameters() and buffers() name every tensor to save; copy_from() into their
 // values restores them. Evaluation: evaluate_scale() per test scale (method.md section 5).
@@ -33,6 +33,7 @@
 #include <vector>
 
 #include "layers/classifier.h"
+#include "models/gradient_ready.h"
 #include "models/psp_head.h"
 #include "models/pspnet_config.h"
 #include "models/resnet_backbone.h"
@@ -59,7 +60,9 @@ class PspNet {
   PspNetOutput forward(const Tensor& images, Mode mode, std::uint64_t step);
   // dlogits (and ddeep_supervision_logits, or an undefined tensor to leave that branch out) at the
   // input size, the gradients of the loss with respect to forward's outputs (read, not modified).
-  void backward(const Tensor& dlogits, const Tensor& ddeep_supervision_logits);
+  // `ready` hears of every parameter once, as soon as its gradient is final (models/gradient_ready.h),
+  // roughly in the reverse of parameters()' order: cls, head, body from layer4 down to the stem.
+  void backward(const Tensor& dlogits, const Tensor& ddeep_supervision_logits, const GradientReadyHook& ready = {});
 
   // Eval-mode forward for multi-scale testing: the 1/8-resolution logits, and for the cosine
   // classifier the per-pixel maximum cosine similarity, for the anomaly score

@@ -50,15 +50,17 @@ BackboneFeatures ResNetBackbone::forward(const Tensor& images, Mode mode) {
   return features;
 }
 
-void ResNetBackbone::backward(Tensor dlayer4, const Tensor& dlayer3) {
+void ResNetBackbone::backward(Tensor dlayer4, const Tensor& dlayer3, const GradientReadyHook& ready) {
   Tensor d = std::move(dlayer4);
   for (std::size_t layer = layers_.size(); layer-- > 0;) {
     if (layer == kDeepSupervisionLayer && dlayer3.defined()) add_into(d, dlayer3);
-    for (std::size_t block = layers_[layer].size(); block-- > 0;) d = layers_[layer][block].backward(d);
+    for (std::size_t block = layers_[layer].size(); block-- > 0;) d = layers_[layer][block].backward(d, ready);
   }
   d = pool_.backward(d);
   stem_bn_.backward(d, d);
+  report_gradients_ready(ready, stem_bn_);
   stem_conv_.backward(d, InputGradient::Skip);
+  report_gradients_ready(ready, stem_conv_);
 }
 
 SpatialSizes ResNetBackbone::spatial_sizes(std::int64_t input_size) const {

@@ -9,8 +9,9 @@
 //
 // forward:  returns the layer3 (mod4, for deep supervision) and layer4 (mod5) outputs; they stay
 //           alive in the blocks that saved them.
-// backward: takes the gradients at layer4 and (if defined) layer3; parameter gradients (+=). The
-//           image gradient is not computed. Consumes dlayer4.
+// backward: takes the gradients at layer4 and (if defined) layer3; parameter gradients (+=), each
+//           layer's reported to `ready` right after that layer's backward (models/gradient_ready.h).
+//           The image gradient is not computed. Consumes dlayer4.
 #pragma once
 
 #include <string>
@@ -20,6 +21,7 @@
 #include "layers/inplace_abn.h"
 #include "layers/max_pool.h"
 #include "models/bottleneck.h"
+#include "models/gradient_ready.h"
 #include "models/pspnet_config.h"
 
 namespace pans {
@@ -39,7 +41,7 @@ class ResNetBackbone {
   ResNetBackbone(const std::string& name, const PspNetConfig& config, const LayerOptions& options);
 
   BackboneFeatures forward(const Tensor& images, Mode mode);
-  void backward(Tensor dlayer4, const Tensor& dlayer3);
+  void backward(Tensor dlayer4, const Tensor& dlayer3, const GradientReadyHook& ready = {});
 
   SpatialSizes spatial_sizes(std::int64_t input_size) const;
   void append_parameters(std::vector<Parameter>& out) const;

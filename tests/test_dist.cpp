@@ -1,13 +1,18 @@
 // dist/ without a second process: the launcher variables, the single-process backend, the start-up
-// check, the Chan merge of synchronized iABN, gradient buckets and the collective watchdog. The
-// multi-rank behaviour runs under mpirun in tests/test_dist_mpi.cpp and test_dist_failure.cpp.
+// check, the Chan merge of synchronized iABN, gradient buckets (overlapped with PspNet's backward,
+// through a recording communicator) and the collective watchdog. The multi-rank behaviour runs under
+// mpirun in tests/test_dist_mpi.cpp and test_dist_failure.cpp.
 #include <doctest/doctest.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <map>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "dist/agreement.h"
 #include "dist/collective_watchdog.h"
@@ -15,6 +20,7 @@
 #include "dist/gradient_averager.h"
 #include "dist/synchronized_batch_statistics.h"
 #include "kernels/random.h"
+#include "models/pspnet.h"
 #include "tensor/cuda_runtime.h"
 
 using namespace pans;
@@ -207,15 +213,173 @@ TEST_CASE("gradient buckets: consecutive tensors up to the bucket size, a large 
   const std::vector<std::vector<std::size_t>> expected = {{0, 1}, {2}, {3}, {4}};
   CHECK(plan_gradient_buckets({10, 20, 5, 100, 1}, 30) == expected);
   CHECK(plan_gradient_buckets({}, 30).empty());
+}
 
+TEST_CASE("gradient averager: buckets in reverse parameter order, both modes, misuse named") {
   const std::unique_ptr<Communicator> single = make_communicator(CommBackend::Single, 10.0);
-  Tensor a = Tensor::from_vector(std::vector<float>{1, 2, 3}, {3}),
-         b = Tensor::from_vector(std::vector<float>{4}, {1, 1});
-  GradientAverager averager(*single, {a, b}, 12);
-  CHECK(averager.bucket_count() == 2);
+  const LayerOptions options;
+  std::vector<Parameter> parameters = {constant_parameter("first", {3}, 0, options),
+                                       constant_parameter("second", {1, 1}, 0, options),
+                                       constant_parameter("third", {2}, 0, options)};
+  parameters[0].grad.copy_from(Tensor::from_vector(std::vector<float>{1, 2, 3}, {3}));
+  GradientAverager averager(*single, parameters, 12);  // 12 bytes: third and second together, first alone
+  REQUIRE(averager.bucket_count() == 2);
+  CHECK(averager.bucket_names(0) == std::vector<std::string>{"third", "second"});
+  CHECK(averager.bucket_names(1) == std::vector<std::string>{"first"});
   averager.average();
-  CHECK(a.to_vector<float>() == std::vector<float>{1, 2, 3});
-  CHECK(b.to_vector<float>() == std::vector<float>{4});
+  averager.on_gradients_ready({parameters[2], parameters[0]});
+  CHECK_THROWS_WITH_AS(averager.on_gradients_ready({parameters[0]}),
+                       doctest::Contains("first was reported ready twice"), Error);
+  CHECK_THROWS_WITH_AS(averager.finish(), doctest::Contains("1 parameters were never reported ready (second)"), Error);
+  CHECK_THROWS_WITH_AS(averager.average(), doctest::Contains("end it with finish()"), Error);
+  averager.on_gradients_ready({parameters[1]});
+  averager.finish();
+  CHECK(parameters[0].grad.to_vector<float>() == std::vector<float>{1, 2, 3});
+  const Parameter stranger = constant_parameter("fourth", {1}, 0, options);
+  CHECK_THROWS_WITH_AS(averager.on_gradients_ready({stranger}), doctest::Contains("fourth was reported ready, but"),
+                       Error);
+  const Parameter impostor = constant_parameter("first", {3}, 0, options);
+  CHECK_THROWS_WITH_AS(averager.on_gradients_ready({impostor}), doctest::Contains("another gradient tensor"), Error);
+}
+
+namespace {
+
+// Rank 0 of 2 whose partner's gradients are all zero, so that an average halves every element
+// (exactly: halving a normal number only changes its exponent). It logs the all-reduces it starts
+// and finishes, and keeps a copy of each started buffer as it was at the start. The overlapped
+// path uses no other collective.
+class RecordingCommunicator final : public Communicator {
+ public:
+  explicit RecordingCommunicator(std::vector<std::string>& log) : Communicator({0, 2, 0, Launcher::None}), log_(log) {}
+
+  CommBackend backend() const override { return CommBackend::Single; }
+  Device device() const override { return Device::cpu(); }
+  void all_reduce(Tensor&, ReduceOp) override { PANS_FAIL("RecordingCommunicator: no blocking all_reduce expected"); }
+  std::unique_ptr<PendingCollective> start_all_reduce(Tensor& buffer, ReduceOp op) override {
+    check_all_reduce(buffer);
+    log_.push_back("start " + std::to_string(started.size()));
+    started.push_back(buffer.clone());
+    return std::make_unique<Pending>(*this, buffer, op, started.size() - 1);
+  }
+  void all_gather(const Tensor&, Tensor&) override { PANS_FAIL("RecordingCommunicator: no all_gather expected"); }
+  void broadcast(Tensor&, int) override { PANS_FAIL("RecordingCommunicator: no broadcast expected"); }
+  void barrier() override { PANS_FAIL("RecordingCommunicator: no barrier expected"); }
+
+  std::vector<Tensor> started;  // each started buffer as it was when it started
+
+ private:
+  class Pending final : public PendingCollective {
+   public:
+    Pending(RecordingCommunicator& owner, const Tensor& buffer, ReduceOp op, std::size_t index)
+        : owner_(owner), buffer_(buffer), op_(op), index_(index) {}
+    bool test() override { return false; }  // completes in wait() only, so that only wait() changes the buffer
+    void wait() override {
+      owner_.log_.push_back("wait " + std::to_string(index_));
+      if (op_ == ReduceOp::Average) halve(buffer_);
+    }
+
+   private:
+    RecordingCommunicator& owner_;
+    Tensor buffer_;
+    ReduceOp op_;
+    std::size_t index_;
+  };
+
+  static void halve(Tensor& buffer) {
+    std::vector<double> values = buffer.to_vector<double>();
+    for (double& v : values) v /= 2;
+    buffer.copy_from(Tensor::from_vector(values, buffer.shape()));
+  }
+
+  std::vector<std::string>& log_;
+};
+
+// tests/test_model.cpp's tiny PSPNet: every kind of block and both classifiers' branches.
+PspNetConfig tiny_model() {
+  PspNetConfig config;
+  config.stem_channels = 4;
+  config.widths = {2, 2, 3, 4};
+  config.blocks = {1, 2, 1, 1};
+  config.head_channels = 4;
+  config.classes = 3;
+  return config;
+}
+
+}  // namespace
+
+// With and without the deep-supervision gradient (then its branch is reported at once, untouched).
+TEST_CASE("overlapped averaging: PspNet reports every parameter once, buckets start in order during its backward") {
+  PspNet model(tiny_model(), {DType::F64, Device::cpu(), 7});
+  const std::vector<Parameter> parameters = model.parameters();
+  std::vector<std::string> log;
+  RecordingCommunicator communicator(log);
+  GradientAverager averager(communicator, parameters, 512);  // 64 float64 values: several buckets
+  REQUIRE(averager.bucket_count() > 4);
+  std::vector<std::string> planned;
+  for (std::size_t b = 0; b < averager.bucket_count(); ++b)
+    for (const std::string& name : averager.bucket_names(b)) planned.push_back(name);
+  std::vector<std::string> reversed;
+  for (auto p = parameters.rbegin(); p != parameters.rend(); ++p) reversed.push_back(p->name);
+  CHECK(planned == reversed);
+  CHECK(planned.front() == "cls.cls_deepsup.weight");
+  CHECK(planned.back() == "body.mod1.conv1.weight");
+
+  for (const bool deep_supervision : {true, false}) {
+    CAPTURE(deep_supervision);
+    log.clear();
+    communicator.started.clear();
+    model.zero_grad();
+    Tensor images = Tensor::empty({2, 17, 17, 3}, DType::F64);
+    fill_normal(images, 3, 0, 0.0, 1.0);
+    const PspNetOutput out = model.forward(images, Mode::Train, 0);
+    Tensor dmain = Tensor::empty(out.logits.shape(), DType::F64), ddeep;
+    fill_normal(dmain, 3, 1, 0.0, 1.0);
+    if (deep_supervision) {
+      ddeep = Tensor::empty(out.deep_supervision_logits.shape(), DType::F64);
+      fill_normal(ddeep, 3, 2, 0.0, 1.0);
+    }
+    std::map<std::string, int> reports;
+    model.backward(dmain, ddeep, [&](const std::vector<Parameter>& ready) {
+      for (const Parameter& p : ready) ++reports[p.name];
+      log.push_back("ready");
+      averager.on_gradients_ready(ready);
+    });
+    log.push_back("backward done");
+
+    CHECK(reports.size() == parameters.size());
+    CHECK(std::all_of(reports.begin(), reports.end(), [](const auto& report) { return report.second == 1; }));
+    // Every bucket started during the backward, in planned order, the first with more than half of
+    // the layers still to come; none finished before finish().
+    const auto first_start = std::find(log.begin(), log.end(), "start 0");
+    REQUIRE(first_start != log.end());
+    CHECK(std::count(first_start, log.end(), "ready") > std::count(log.begin(), first_start, "ready"));
+    REQUIRE(communicator.started.size() == averager.bucket_count());
+    std::vector<std::string> starts;
+    std::copy_if(log.begin(), log.end(), std::back_inserter(starts),
+                 [](const std::string& entry) { return entry.rfind("start", 0) == 0; });
+    for (std::size_t b = 0; b < starts.size(); ++b) CHECK(starts[b] == "start " + std::to_string(b));
+    CHECK(std::find(log.begin(), log.end(), "wait 0") == log.end());
+    CHECK(log.back() == "backward done");
+
+    // A bucket started with its members' final gradients: what it held at its start is what they
+    // hold after the backward. finish() then writes back the averages (here exactly the halves).
+    std::map<std::string, Tensor> final_gradients;
+    for (const Parameter& p : parameters) final_gradients[p.name] = p.grad.clone();
+    for (std::size_t b = 0; b < averager.bucket_count(); ++b) {
+      std::vector<double> expected;
+      for (const std::string& name : averager.bucket_names(b))
+        for (const double v : final_gradients[name].to_vector<double>()) expected.push_back(v);
+      CHECK(communicator.started[b].to_vector<double>() == expected);
+    }
+    averager.finish();
+    for (const Parameter& p : parameters) {
+      std::vector<double> halves = final_gradients[p.name].to_vector<double>();
+      for (double& v : halves) v /= 2;
+      CHECK(p.grad.to_vector<double>() == halves);
+    }
+    const std::vector<double> untouched = final_gradients["cls.cls_deepsup.weight"].to_vector<double>();
+    CHECK(std::any_of(untouched.begin(), untouched.end(), [](double v) { return v != 0; }) == deep_supervision);
+  }
 }
 
 TEST_CASE("collective watchdog: quiet while collectives finish in time, ends the process past the deadline") {

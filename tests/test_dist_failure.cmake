@@ -1,11 +1,12 @@
 # Runs test_dist_failure under mpirun and passes when the job ends non-zero within WITHIN seconds,
 # with PANS_DIST_TIMEOUT=TIMEOUT, and says why it ended.
-# Usage: cmake -DLAUNCH="mpirun|args|..." -DPROGRAM=path -DFAILURE=killed|hung -DTIMEOUT=s -DWITHIN=s -P this
+# Usage: cmake -DLAUNCH="mpirun|args|..." -DPROGRAM=path -DFAILURE=killed|hung -DCOLLECTIVE=blocking|started
+#              -DTIMEOUT=s -DWITHIN=s -P this
 string(REPLACE "|" ";" launch "${LAUNCH}")
 set(ENV{PANS_DIST_TIMEOUT} ${TIMEOUT})
 string(TIMESTAMP start "%s" UTC)
 # execute_process's own TIMEOUT stops a job that hangs regardless (ctest's TIMEOUT is the outer guard).
-execute_process(COMMAND ${launch} ${PROGRAM} ${FAILURE} RESULT_VARIABLE status OUTPUT_VARIABLE output
+execute_process(COMMAND ${launch} ${PROGRAM} ${FAILURE} ${COLLECTIVE} RESULT_VARIABLE status OUTPUT_VARIABLE output
                 ERROR_VARIABLE output TIMEOUT ${WITHIN})
 string(TIMESTAMP end "%s" UTC)
 math(EXPR seconds "${end} - ${start}")

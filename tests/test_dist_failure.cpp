@@ -1,7 +1,8 @@
-// One rank of a 2-rank MPI job fails in the middle of a collective, as `test_dist_failure killed`
-// (rank 1 sends itself SIGKILL) or `test_dist_failure hung` (rank 1 stops calling collectives);
-// rank 0 waits in an all_reduce. tests/test_dist_failure.cmake runs it under mpirun and requires
-// the whole job to end non-zero within the timeout. Reaching the end is the failure.
+// One rank of a 2-rank MPI job fails in the middle of a collective, as `test_dist_failure killed ...`
+// (rank 1 sends itself SIGKILL) or `test_dist_failure hung ...` (rank 1 stops calling collectives);
+// rank 0 waits in an all_reduce: a blocking one (`... blocking`), or one started and then waited for
+// (`... started`), as the gradient buckets are. tests/test_dist_failure.cmake runs it under mpirun
+// and requires the whole job to end non-zero within the timeout. Reaching the end is the failure.
 #include <chrono>
 #include <csignal>
 #include <cstdio>
@@ -13,8 +14,9 @@
 using namespace pans;
 
 int main(int argc, char** argv) {
-  if (argc != 2 || (std::strcmp(argv[1], "killed") != 0 && std::strcmp(argv[1], "hung") != 0)) {
-    std::fprintf(stderr, "usage: test_dist_failure killed|hung (under mpirun -np 2)\n");
+  if (argc != 3 || (std::strcmp(argv[1], "killed") != 0 && std::strcmp(argv[1], "hung") != 0) ||
+      (std::strcmp(argv[2], "blocking") != 0 && std::strcmp(argv[2], "started") != 0)) {
+    std::fprintf(stderr, "usage: test_dist_failure killed|hung blocking|started (under mpirun -np 2)\n");
     return 2;
   }
   try {
@@ -26,7 +28,11 @@ int main(int argc, char** argv) {
       if (std::strcmp(argv[1], "killed") == 0) std::raise(SIGKILL);
       std::this_thread::sleep_for(std::chrono::hours(1));
     }
-    communicator->all_reduce(values, ReduceOp::Sum);  // rank 0 waits here for ever without the timeout
+    // Rank 0 waits here for ever without the timeout.
+    if (std::strcmp(argv[2], "started") == 0)
+      communicator->start_all_reduce(values, ReduceOp::Sum)->wait();
+    else
+      communicator->all_reduce(values, ReduceOp::Sum);
     std::fprintf(stderr, "test_dist_failure: rank %d finished a collective its peer never joined\n",
                  communicator->rank());
     return 0;

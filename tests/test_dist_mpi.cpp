@@ -11,6 +11,7 @@
 //     ~5 here) and by the few roundings of the elementwise pass (observed up to 3e-7: 2-3 units of
 //     float32 rounding at the outputs' magnitude).
 //   SGD on the tiny PSPNet: see the test case.
+//   Overlapped against blocking gradient averaging: none, bit for bit (the test case says why).
 //   Validation and split evaluation: none. The ranks share the images, not the arithmetic: counts
 //     are summed exactly and the per-image metrics are added in image order, as one process does.
 #include <doctest/doctest.h>
@@ -19,6 +20,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <sstream>
 #include <string>
@@ -34,11 +36,11 @@
 #include "kernels/random.h"
 #include "models/pspnet.h"
 #include "optim/sgd.h"
+#include "tests/test_helpers.h"
+#include "tests/tiny_training.h"
 #include "train/checkpoint.h"
 #include "train/trainer.h"
 #include "train/validation.h"
-#include "tests/test_helpers.h"
-#include "tests/tiny_training.h"
 
 using namespace pans;
 using namespace pans::test;
@@ -160,15 +162,16 @@ PspNetConfig tiny_config() {
 }
 
 // CE(main) + 0.4 CE(deep supervision), each a mean over the batch's pixels (none ignored, so that
-// each rank's mean weighs its pixels as the global mean does), then backward.
-void train_step(PspNet& model, const Tensor& images, const Tensor& labels, std::uint64_t step) {
+// each rank's mean weighs its pixels as the global mean does), then backward, reporting to `ready`.
+void train_step(PspNet& model, const Tensor& images, const Tensor& labels, std::uint64_t step,
+                const GradientReadyHook& ready = {}) {
   model.zero_grad();
   const PspNetOutput out = model.forward(images, Mode::Train, step);
   Tensor dmain = Tensor::empty(out.logits.shape(), out.logits.dtype());
   Tensor ddeep = Tensor::empty(out.deep_supervision_logits.shape(), out.logits.dtype());
   softmax_cross_entropy(out.logits, labels, dmain);
   softmax_cross_entropy(out.deep_supervision_logits, labels, ddeep, kIgnoreLabel, 0.4);
-  model.backward(dmain, ddeep);
+  model.backward(dmain, ddeep, ready);
 }
 
 // Labels the images predict: the band of the first channel's value.
@@ -181,20 +184,20 @@ Tensor labels_of(const Tensor& images) {
 }
 
 // Trains `model` for kSteps steps of Nesterov SGD on the fixed batches of 2 x kPerRank images: all of
-// them, or only this rank's share with the gradients averaged over the ranks.
+// them, or only this rank's share with the gradients averaged over the ranks, during the backward
+// (overlapped, as train_pans does) or after it (blocking).
 constexpr std::int64_t kPerRank = 2;
 constexpr int kSteps = 3;
 
-void train(PspNet& model, Communicator* data_parallel) {
+enum class Averaging { Overlapped, Blocking };
+
+void train(PspNet& model, Communicator* data_parallel, Averaging averaging = Averaging::Overlapped) {
   SgdOptimizer optimizer(0.9, 1e-4);
-  std::vector<Tensor> grads;
-  for (const Parameter& p : model.parameters()) {
-    optimizer.add(p.value, p.grad);
-    grads.push_back(p.grad);
-  }
+  const std::vector<Parameter> parameters = model.parameters();
+  for (const Parameter& p : parameters) optimizer.add(p.value, p.grad);
   std::unique_ptr<GradientAverager> averager;
   if (data_parallel != nullptr) {
-    averager = std::make_unique<GradientAverager>(*data_parallel, grads, 1024);  // small: several buckets
+    averager = std::make_unique<GradientAverager>(*data_parallel, parameters, 1024);  // small: several buckets
     CHECK(averager->bucket_count() > 1);
   }
   for (int step = 0; step < kSteps; ++step) {
@@ -204,9 +207,16 @@ void train(PspNet& model, Communicator* data_parallel) {
       train_step(model, images, labels, std::uint64_t(step));
     } else {
       const std::int64_t start = data_parallel->rank() * kPerRank;
-      train_step(model, images.narrow(0, start, kPerRank).clone(), labels.narrow(0, start, kPerRank).clone(),
-                 std::uint64_t(step));
-      averager->average();
+      const Tensor my_images = images.narrow(0, start, kPerRank).clone();
+      const Tensor my_labels = labels.narrow(0, start, kPerRank).clone();
+      if (averaging == Averaging::Overlapped) {
+        train_step(model, my_images, my_labels, std::uint64_t(step),
+                   [&](const std::vector<Parameter>& ready) { averager->on_gradients_ready(ready); });
+        averager->finish();
+      } else {
+        train_step(model, my_images, my_labels, std::uint64_t(step));
+        averager->average();
+      }
     }
     optimizer.step(0.01);
   }
@@ -256,6 +266,43 @@ TEST_CASE("data-parallel SGD equals one rank with the double batch") {
               single_error);
       CHECK(distributed_error < 2 * single_error);
     }
+  }
+}
+
+// Whether two tensors of one shape and dtype hold the same bytes (-0 and +0 differ, NaNs are compared
+// by their bits).
+bool same_bits(const Tensor& a, const Tensor& b) {
+  REQUIRE((a.same_shape(b) && a.dtype() == b.dtype() && a.is_contiguous() && b.is_contiguous()));
+  return std::memcmp(a.raw_data(), b.raw_data(), a.nbytes()) == 0;
+}
+
+// The buckets' all-reduces started during the backward, on their own MPI communicator beside
+// synchronized iABN's collectives, against all of them after the backward: the same bits, in
+// float64 and float32. With two ranks each averaged element is (a + b) / 2: IEEE addition is
+// commutative and correctly rounded, so whatever algorithm MPI picks for a bucket of that size and
+// whichever rank's value it adds first, the sum is the same number, and both paths halve it alike.
+// So the last step's gradients and the weights after 3 steps must match exactly; a difference would
+// mean a bucket packed before its gradients were final, or averages written back to the wrong place.
+TEST_CASE("overlapped gradient averaging gives the bits of blocking averaging") {
+  Communicator& comm = world();
+  SynchronizedBatchStatistics reducer(comm);
+  for (const DType dtype : {DType::F64, DType::F32}) {
+    CAPTURE(std::string(dtype_name(dtype)));
+    PspNet overlapped(tiny_config(), {dtype, Device::cpu(), 42, &reducer});
+    PspNet blocking(tiny_config(), {dtype, Device::cpu(), 42, &reducer});
+    train(overlapped, &comm, Averaging::Overlapped);
+    train(blocking, &comm, Averaging::Blocking);
+    const std::vector<Parameter> a = overlapped.parameters(), b = blocking.parameters();
+    std::size_t nonzero_gradients = 0;
+    for (std::size_t i = 0; i < b.size(); ++i) {
+      CAPTURE(b[i].name);
+      CHECK(same_bits(a[i].grad, b[i].grad));
+      CHECK(same_bits(a[i].value, b[i].value));
+      nonzero_gradients += max_error(b[i].grad, Tensor::zeros(b[i].grad.shape(), dtype)) > 0;
+    }
+    const std::vector<Buffer> ab = overlapped.buffers(), bb = blocking.buffers();
+    for (std::size_t i = 0; i < bb.size(); ++i) CHECK(same_bits(ab[i].value, bb[i].value));
+    CHECK(nonzero_gradients > b.size() / 2);  // the comparison is of gradients that carry something
   }
 }
 

@@ -82,12 +82,9 @@ class TrainingRun {
         model_(config.model, {DType::F32, config.device, config.seed, data_parallel_ ? &batch_statistics_ : nullptr}),
         optimizer_(config.momentum, config.weight_decay),
         schedule_(config.lr, iterations_, config.lr_power) {
-    std::vector<Tensor> grads;
-    for (const Parameter& p : model_.parameters()) {
-      optimizer_.add(p.value, p.grad);
-      grads.push_back(p.grad);
-    }
-    if (data_parallel_) gradient_averager_ = std::make_unique<GradientAverager>(communicator_, grads);
+    const std::vector<Parameter> parameters = model_.parameters();
+    for (const Parameter& p : parameters) optimizer_.add(p.value, p.grad);
+    if (data_parallel_) gradient_averager_ = std::make_unique<GradientAverager>(communicator_, parameters);
   }
 
   TrainSummary run() {
@@ -208,8 +205,14 @@ class TrainingRun {
     if (data_parallel_) average_over_ranks(main, deep);
     PANS_CHECK(std::isfinite(main) && std::isfinite(deep), "training diverged at iteration ", iteration_ + 1,
                ": loss main ", main, ", deep supervision ", deep, " (try a lower --lr)");
-    model_.backward(dmain, ddeep);
-    if (data_parallel_) gradient_averager_->average();
+    if (data_parallel_) {
+      // Each bucket of gradients is averaged while the backward computes the layers below it.
+      model_.backward(dmain, ddeep,
+                      [this](const std::vector<Parameter>& ready) { gradient_averager_->on_gradients_ready(ready); });
+      gradient_averager_->finish();
+    } else {
+      model_.backward(dmain, ddeep);
+    }
     last_lr_ = schedule_.at(iteration_);
     optimizer_.step(last_lr_);
     ++iteration_;
