@@ -131,6 +131,18 @@ TEST_CASE("communicator: the NCCL backend at world size 1") {
   CHECK(values.to(Device::cpu()).to_vector<double>() == host.to_vector<double>());
 }
 
+TEST_CASE("gradient averager: PANS_DIST_OVERLAP") {
+  unsetenv("PANS_DIST_OVERLAP");
+  CHECK(gradient_overlap_from_environment());
+  setenv("PANS_DIST_OVERLAP", "0", 1);
+  CHECK_FALSE(gradient_overlap_from_environment());
+  setenv("PANS_DIST_OVERLAP", "1", 1);
+  CHECK(gradient_overlap_from_environment());
+  setenv("PANS_DIST_OVERLAP", "no", 1);
+  CHECK_THROWS_WITH_AS(gradient_overlap_from_environment(), doctest::Contains("PANS_DIST_OVERLAP=\"no\""), Error);
+  unsetenv("PANS_DIST_OVERLAP");
+}
+
 TEST_CASE("communicator: PANS_DIST_TIMEOUT") {
   unsetenv("PANS_DIST_TIMEOUT");
   CHECK(collective_timeout_from_environment() == 600.0);

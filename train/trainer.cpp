@@ -205,13 +205,14 @@ class TrainingRun {
     if (data_parallel_) average_over_ranks(main, deep);
     PANS_CHECK(std::isfinite(main) && std::isfinite(deep), "training diverged at iteration ", iteration_ + 1,
                ": loss main ", main, ", deep supervision ", deep, " (try a lower --lr)");
-    if (data_parallel_) {
+    if (data_parallel_ && overlap_gradients_) {
       // Each bucket of gradients is averaged while the backward computes the layers below it.
       model_.backward(dmain, ddeep,
                       [this](const std::vector<Parameter>& ready) { gradient_averager_->on_gradients_ready(ready); });
       gradient_averager_->finish();
     } else {
       model_.backward(dmain, ddeep);
+      if (data_parallel_) gradient_averager_->average();
     }
     last_lr_ = schedule_.at(iteration_);
     optimizer_.step(last_lr_);
@@ -350,6 +351,7 @@ class TrainingRun {
   PspNet model_;
   SgdOptimizer optimizer_;
   std::unique_ptr<GradientAverager> gradient_averager_;
+  const bool overlap_gradients_ = gradient_overlap_from_environment();
   const PolyLearningRate schedule_;
   std::unique_ptr<MetricsLog> log_;
 
