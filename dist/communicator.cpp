@@ -3,7 +3,9 @@
 #include <unistd.h>
 
 #include <array>
+#include <cstdio>
 #include <cstdlib>
+#include <exception>
 
 #include "dist/backends.h"
 #include "tensor/cuda_runtime.h"
@@ -80,6 +82,14 @@ bool comm_backend_available(CommBackend backend) {
       break;
   }
   return true;
+}
+
+void PendingCollective::wait_reporting_failure() noexcept {
+  try {
+    wait();
+  } catch (const std::exception& error) {
+    std::fprintf(stderr, "pans: an unfinished started all-reduce failed: %s\n", error.what());
+  }
 }
 
 std::string Communicator::describe() const {

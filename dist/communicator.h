@@ -60,6 +60,8 @@ class PendingCollective {
 
  protected:
   PendingCollective() = default;
+  // For the backends' destructors: wait(), reporting a failure on stderr (destructors do not throw).
+  void wait_reporting_failure() noexcept;
 };
 
 class Communicator {

@@ -6,7 +6,6 @@
 #include <mpi.h>
 
 #include <cstdio>
-#include <exception>
 #include <limits>
 #include <memory>
 
@@ -98,13 +97,7 @@ class MpiCommunicator final : public Communicator {
    public:
     PendingAllReduce(MpiCommunicator& owner, const Tensor& buffer, ReduceOp op, MPI_Request request)
         : owner_(owner), buffer_(buffer), op_(op), request_(request) {}
-    ~PendingAllReduce() override {
-      try {
-        wait();
-      } catch (const std::exception& error) {
-        std::fprintf(stderr, "pans: an unfinished started all-reduce failed: %s\n", error.what());
-      }
-    }
+    ~PendingAllReduce() override { wait_reporting_failure(); }
 
     bool test() override {
       if (!done_) {

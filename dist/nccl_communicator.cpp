@@ -20,12 +20,12 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <exception>
 #include <memory>
 #include <thread>
 #include <utility>
 
 #include "dist/backends.h"
+#include "kernels/cuda/stream.h"
 #include "tensor/cuda_check.h"
 #include "tensor/cuda_runtime.h"
 #if PANS_WITH_MPI
@@ -54,39 +54,6 @@ ncclConfig_t non_blocking_config() {
   config.blocking = 0;
   return config;
 }
-
-// An event for ordering only (no timing), destroyed with its owner; the device releases it once it
-// has completed.
-class CudaEvent {
- public:
-  CudaEvent() { PANS_CUDA_CHECK(cudaEventCreateWithFlags(&event_, cudaEventDisableTiming)); }
-  ~CudaEvent() {
-    const cudaError_t status = cudaEventDestroy(event_);
-    if (status != cudaSuccess) std::fprintf(stderr, "pans: cudaEventDestroy failed: %s\n", cudaGetErrorString(status));
-  }
-  CudaEvent(const CudaEvent&) = delete;
-  CudaEvent& operator=(const CudaEvent&) = delete;
-  cudaEvent_t get() const { return event_; }
-
- private:
-  cudaEvent_t event_ = nullptr;
-};
-
-// A stream of the current device that does not synchronize with the legacy default stream.
-class NonBlockingStream {
- public:
-  NonBlockingStream() { PANS_CUDA_CHECK(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking)); }
-  ~NonBlockingStream() {
-    const cudaError_t status = cudaStreamDestroy(stream_);
-    if (status != cudaSuccess) std::fprintf(stderr, "pans: cudaStreamDestroy failed: %s\n", cudaGetErrorString(status));
-  }
-  NonBlockingStream(const NonBlockingStream&) = delete;
-  NonBlockingStream& operator=(const NonBlockingStream&) = delete;
-  cudaStream_t get() const { return stream_; }
-
- private:
-  cudaStream_t stream_ = nullptr;
-};
 
 // One process per GPU: the local rank picks the device, unless the launcher already gave each
 // process a single visible GPU (srun --gpus-per-task, CUDA_VISIBLE_DEVICES per rank).
@@ -177,9 +144,9 @@ class NcclCommunicator final : public Communicator {
     std::string what = detail::concat("NCCL started all_reduce of ", buffer.describe("buffer"));
     check_not_aborted(what);
     const CudaDeviceGuard device(device_index_);
-    const CudaEvent produced;
-    PANS_CUDA_CHECK(cudaEventRecord(produced.get(), cudaStreamLegacy));
-    PANS_CUDA_CHECK(cudaStreamWaitEvent(started_stream_.get(), produced.get(), 0));
+    cuda::Event produced;
+    produced.record(cudaStreamLegacy);
+    produced.block(started_stream_.get());
     const ncclResult_t result =
         ncclAllReduce(buffer.raw_data(), buffer.raw_data(), std::size_t(buffer.numel()), float_datatype(buffer.dtype()),
                       reduction(op), started_comm_, started_stream_.get());
@@ -217,15 +184,9 @@ class NcclCommunicator final : public Communicator {
    public:
     PendingAllReduce(NcclCommunicator& owner, const Tensor& buffer, std::string what)
         : owner_(owner), buffer_(buffer), what_(std::move(what)) {
-      PANS_CUDA_CHECK(cudaEventRecord(done_.get(), owner_.started_stream_.get()));
+      done_.record(owner_.started_stream_.get());
     }
-    ~PendingAllReduce() override {
-      try {
-        wait();
-      } catch (const std::exception& error) {
-        std::fprintf(stderr, "pans: an unfinished started all-reduce failed: %s\n", error.what());
-      }
-    }
+    ~PendingAllReduce() override { wait_reporting_failure(); }
 
     bool test() override {
       if (!completed_) completed_ = owner_.completed(what_, [&] { return cudaEventQuery(done_.get()); });
@@ -238,7 +199,7 @@ class NcclCommunicator final : public Communicator {
       owner_.wait_for(what_, [&] { return cudaEventQuery(done_.get()); });
       // The host has seen the all-reduce complete, so what it enqueues from now on follows it
       // anyway; this makes the default stream's dependency on it explicit on the device as well.
-      PANS_CUDA_CHECK(cudaStreamWaitEvent(cudaStreamLegacy, done_.get(), 0));
+      done_.block(cudaStreamLegacy);
       completed_ = true;
     }
 
@@ -246,7 +207,7 @@ class NcclCommunicator final : public Communicator {
     NcclCommunicator& owner_;
     Tensor buffer_;  // shares the caller's memory, and keeps it allocated while NCCL writes into it
     std::string what_;
-    CudaEvent done_;
+    cuda::Event done_;
     bool completed_ = false;
   };
 
@@ -346,7 +307,7 @@ class NcclCommunicator final : public Communicator {
 
   int device_index_;
   Clock::duration timeout_;
-  NonBlockingStream started_stream_;   // start_all_reduce's, on device_index_ (bind_device made it current)
+  cuda::Stream started_stream_;        // start_all_reduce's, on device_index_ (bind_device made it current)
   ncclComm_t comm_ = nullptr;          // the blocking collectives', on the legacy default stream
   ncclComm_t started_comm_ = nullptr;  // start_all_reduce's, on started_stream_
 };

@@ -65,6 +65,18 @@ void activate_inplace(Tensor& z, const cpu::IabnGeometry& g) {
   if (g.negative_slope != 1.0) cuda::leaky_relu_forward<S>(z.data<S>(), z.data<S>(), z.numel(), float(g.negative_slope));
 }
 
+// The checks both forwards share: x {N,H,W,C} and z of its shape, per-channel w, b and running
+// statistics; returns x's geometry.
+cpu::IabnGeometry check_forward(const OpCheck& check, const Tensor& x, const Tensor& z, const Tensor& w,
+                                const Tensor& b, const Tensor& running_mean, const Tensor& running_var,
+                                const IabnParams& params) {
+  check.same_device_float_contiguous({}, {"w", "b", "running_mean", "running_var"});
+  const cpu::IabnGeometry g = iabn_geometry(
+      check, "x", x, {{"w", &w}, {"b", &b}, {"running_mean", &running_mean}, {"running_var", &running_var}}, params);
+  check.shape("z", z, x.shape());
+  return g;
+}
+
 }  // namespace
 
 void iabn_cudnn_forward_train(const Tensor& x, Tensor& z, const Tensor& w, const Tensor& b, Tensor& running_mean,
@@ -75,10 +87,7 @@ void iabn_cudnn_forward_train(const Tensor& x, Tensor& z, const Tensor& w, const
                                                    {"b", &b},
                                                    {"running_mean", &running_mean},
                                                    {"running_var", &running_var}});
-  check.same_device_float_contiguous({}, {"w", "b", "running_mean", "running_var"});
-  const cpu::IabnGeometry g = iabn_geometry(
-      check, "x", x, {{"w", &w}, {"b", &b}, {"running_mean", &running_mean}, {"running_var", &running_var}}, params);
-  check.shape("z", z, x.shape());
+  const cpu::IabnGeometry g = check_forward(check, x, z, w, b, running_mean, running_var, params);
   check.require(z.raw_data() != x.raw_data(), "z must not be x: cuDNN's backward reads x");
   require_iabn_training_count(check, g.count);
   run_on_cuda(check, x, [&](auto storage) {
@@ -106,10 +115,7 @@ void iabn_cudnn_forward_eval(const Tensor& x, Tensor& z, const Tensor& w, const 
                                                   {"b", &b},
                                                   {"running_mean", &running_mean},
                                                   {"running_var", &running_var}});
-  check.same_device_float_contiguous({}, {"w", "b", "running_mean", "running_var"});
-  const cpu::IabnGeometry g = iabn_geometry(
-      check, "x", x, {{"w", &w}, {"b", &b}, {"running_mean", &running_mean}, {"running_var", &running_var}}, params);
-  check.shape("z", z, x.shape());
+  const cpu::IabnGeometry g = check_forward(check, x, z, w, b, running_mean, running_var, params);
   run_on_cuda(check, x, [&](auto storage) {
     using S = decltype(storage);
     const Tensor scale = scale_from_weight(w, params.eps);

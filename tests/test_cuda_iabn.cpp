@@ -28,6 +28,7 @@
 
 #include "kernels/iabn.h"
 #include "kernels/random.h"
+#include "tests/cuda_iabn_parameters.h"
 #include "tests/cuda_test_util.h"
 
 using namespace pans;
@@ -47,25 +48,7 @@ Tensor uniform(const Shape& shape, std::uint64_t stream, double low, double high
   return uniform_f32(shape, stream, low, high, 4321);
 }
 
-// Per-channel parameters of an iABN layer with C channels, float32 on the cpu.
-struct Parameters {
-  Tensor w, b, running_mean, running_var;
-
-  explicit Parameters(std::int64_t channels) {
-    w = uniform({channels}, 11, 0.3, 1.5);
-    b = uniform({channels}, 12, -0.3, 0.3);
-    running_mean = uniform({channels}, 13, -0.2, 0.2);
-    running_var = uniform({channels}, 14, 0.5, 1.5);
-    // Channel 1 has a negative weight (|w| in gamma_hat, sign(w) in dw); channel 2 has w = 0
-    // (gamma_hat = eps, sign(0) = +1). Its bias is positive so that its y ~ b stays >= 0: backward
-    // recovers xhat = (y - b)/eps, and for y < 0 the float32 rounding of y = z/slope (~2e-8) would
-    // be amplified 1e5 times, an error of the float32 storage of z that the oracle does not share.
-    float* weight = w.data<float>();
-    weight[1] = -weight[1];
-    weight[2] = 0.0f;
-    b.data<float>()[2] = 0.3f;
-  }
-};
+using Parameters = IabnParameters;
 
 IabnParams params_for(IabnActivation activation) {
   IabnParams params;

@@ -23,6 +23,7 @@
 
 #include "kernels/iabn_cudnn.h"
 #include "tensor/error.h"
+#include "tests/cuda_iabn_parameters.h"
 #include "tests/cuda_test_util.h"
 
 using namespace pans;
@@ -47,20 +48,7 @@ Tensor uniform(const Shape& shape, std::uint64_t stream, double low, double high
   return uniform_f32(shape, stream, low, high, 2468);
 }
 
-// A layer's per-channel tensors (float32, cpu). Channel 1 has a negative weight (|w| in the scale,
-// sign(w) in dw) and channel 2 a zero weight (scale eps, sign(0) = +1).
-struct Parameters {
-  Tensor w, b, running_mean, running_var;
-
-  explicit Parameters(std::int64_t channels) {
-    w = uniform({channels}, 11, 0.3, 1.5);
-    b = uniform({channels}, 12, -0.3, 0.3);
-    running_mean = uniform({channels}, 13, -0.2, 0.2);
-    running_var = uniform({channels}, 14, 0.5, 1.5);
-    w.data<float>()[1] = -w.data<float>()[1];
-    w.data<float>()[2] = 0.0f;
-  }
-};
+using Parameters = IabnParameters;
 
 // An activation as the GPU gets it (float32, or rounded to bfloat16 on the cpu) and the float64
 // copy of those very values for the oracle.

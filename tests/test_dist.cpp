@@ -22,6 +22,7 @@
 #include "kernels/random.h"
 #include "models/pspnet.h"
 #include "tensor/cuda_runtime.h"
+#include "tests/tiny_model.h"
 
 using namespace pans;
 
@@ -306,22 +307,12 @@ class RecordingCommunicator final : public Communicator {
   std::vector<std::string>& log_;
 };
 
-// tests/test_model.cpp's tiny PSPNet: every kind of block and both classifiers' branches.
-PspNetConfig tiny_model() {
-  PspNetConfig config;
-  config.stem_channels = 4;
-  config.widths = {2, 2, 3, 4};
-  config.blocks = {1, 2, 1, 1};
-  config.head_channels = 4;
-  config.classes = 3;
-  return config;
-}
 
 }  // namespace
 
 // With and without the deep-supervision gradient (then its branch is reported at once, untouched).
 TEST_CASE("overlapped averaging: PspNet reports every parameter once, buckets start in order during its backward") {
-  PspNet model(tiny_model(), {DType::F64, Device::cpu(), 7});
+  PspNet model(test::tiny_pspnet_config(), {DType::F64, Device::cpu(), 7});
   const std::vector<Parameter> parameters = model.parameters();
   std::vector<std::string> log;
   RecordingCommunicator communicator(log);

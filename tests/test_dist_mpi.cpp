@@ -37,6 +37,7 @@
 #include "models/pspnet.h"
 #include "optim/sgd.h"
 #include "tests/test_helpers.h"
+#include "tests/tiny_model.h"
 #include "tests/tiny_training.h"
 #include "train/checkpoint.h"
 #include "train/trainer.h"
@@ -148,15 +149,10 @@ TEST_CASE("synchronized iABN equals iABN on the concatenated batch") {
 
 namespace {
 
-// The structure of the PAnS network at toy widths (tests/test_model.cpp's tiny model) without
-// dropout, whose masks depend on an image's place in the batch.
+// The toy model (tests/tiny_model.h) without dropout, whose masks depend on an image's place in
+// the batch.
 PspNetConfig tiny_config() {
-  PspNetConfig config;
-  config.stem_channels = 4;
-  config.widths = {2, 2, 3, 4};
-  config.blocks = {1, 2, 1, 1};
-  config.head_channels = 4;
-  config.classes = 3;
+  PspNetConfig config = test::tiny_pspnet_config();
   config.dropout = 0;
   return config;
 }

@@ -21,6 +21,7 @@
 #include "optim/sgd.h"
 #include "tests/gradcheck.h"
 #include "tests/kink_gradcheck.h"
+#include "tests/tiny_model.h"
 
 using namespace pans;
 using pans::test::kGradientTolerance;
@@ -29,16 +30,9 @@ namespace {
 
 const LayerOptions kFloat64{DType::F64, Device::cpu(), 7};
 
-// The structure of the full model at toy widths: every kind of block appears (projection with
-// stride 2, projection with dilation 2 and 4, an identity shortcut in layer2), and dropout is on
-// with p = 0.2, its mask fixed by the step.
+// The toy model (tests/tiny_model.h) with dropout on at p = 0.2, its mask fixed by the step.
 PspNetConfig tiny_config(ClassifierKind classifier) {
-  PspNetConfig config;
-  config.stem_channels = 4;
-  config.widths = {2, 2, 3, 4};  // block outputs 8, 8, 12, 16 channels
-  config.blocks = {1, 2, 1, 1};
-  config.head_channels = 4;
-  config.classes = 3;
+  PspNetConfig config = test::tiny_pspnet_config();
   config.classifier = classifier;
   config.dropout = 0.2;
   return config;

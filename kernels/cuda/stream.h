@@ -49,6 +49,7 @@ class Event {
   Event(const Event&) = delete;
   Event& operator=(const Event&) = delete;
 
+  cudaEvent_t get() const { return event_; }
   void record(cudaStream_t stream) { PANS_CUDA_CHECK(cudaEventRecord(event_, stream)); }
   void synchronize() const { PANS_CUDA_CHECK(cudaEventSynchronize(event_)); }
   // Makes `stream` wait for this event's work (cross-stream ordering without a host sync).
