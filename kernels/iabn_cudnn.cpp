@@ -17,10 +17,6 @@ IabnImplementation parse_iabn_implementation(const std::string& text) {
   PANS_FAIL("PANS_BN='", text, "': expected native or cudnn");
 }
 
-const char* iabn_implementation_name(IabnImplementation implementation) {
-  return implementation == IabnImplementation::Cudnn ? "cudnn" : "native";
-}
-
 IabnImplementation iabn_implementation_from_environment() {
   static const IabnImplementation implementation = [] {
     const char* value = std::getenv("PANS_BN");

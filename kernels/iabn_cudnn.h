@@ -28,7 +28,6 @@ enum class IabnImplementation { Native, Cudnn };
 
 // PANS_BN's values: "native" or "cudnn"; throws pans::Error naming PANS_BN otherwise.
 IabnImplementation parse_iabn_implementation(const std::string& text);
-const char* iabn_implementation_name(IabnImplementation implementation);
 
 // PANS_BN from the environment, read once per process; Native when unset.
 IabnImplementation iabn_implementation_from_environment();

@@ -307,7 +307,6 @@ class RecordingCommunicator final : public Communicator {
   std::vector<std::string>& log_;
 };
 
-
 }  // namespace
 
 // With and without the deep-supervision gradient (then its branch is reported at once, untouched).
