@@ -8,10 +8,12 @@
 //
 // Every collective but start_all_reduce is blocking: it returns when `buffer` holds the result, and
 // every rank must call the same collectives in the same order with the same sizes. start_all_reduce
-// returns at once with a PendingCollective; the started all-reduces run on a channel of their own
-// (a second MPI or NCCL communicator; with NCCL also a CUDA stream of their own), so they may overlap
-// the blocking collectives (and the kernels) that the caller issues meanwhile: every rank must start
-// the same all-reduces in the same order among themselves, however they interleave with the rest.
+// returns at once with a PendingCollective, so the caller may go on computing (and issuing
+// blocking collectives) while it runs. The ranks must issue the started and the blocking
+// collectives in one and the same order: NCCL runs all of them on one communicator and one stream
+// in that order (dist/nccl_communicator.cpp says why), and a blocking collective then also waits
+// for the started ones issued before it; MPI runs the started ones on a duplicate communicator of
+// their own, where MPI's progress rules let them overlap the blocking ones.
 // A collective that does not complete within the timeout (PANS_DIST_TIMEOUT seconds, default 600)
 // because a rank died or hangs fails with a message naming the collective and the rank: MPI ends
 // the process (collective_watchdog.h says why), NCCL aborts its communicators and throws
@@ -84,7 +86,8 @@ class Communicator {
   virtual void all_reduce(Tensor& buffer, ReduceOp op) = 0;
   // The same, started: buffer (the same conditions) holds the result once the returned collective
   // has completed. With NCCL it starts after the work already enqueued on the default stream (the
-  // buffer's producers) and runs beside what is enqueued later.
+  // buffer's producers) and the collectives issued before it, and runs beside the kernels enqueued
+  // later.
   virtual std::unique_ptr<PendingCollective> start_all_reduce(Tensor& buffer, ReduceOp op) = 0;
   // gathered {world_size * n} (=): every rank's contiguous `local` of n elements (any dtype, the same
   // n and dtype on every rank), in rank order.

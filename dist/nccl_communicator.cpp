@@ -1,18 +1,26 @@
-// The NCCL backend: collectives on GPU memory. The communicators are non-blocking (config.blocking =
+// The NCCL backend: collectives on GPU memory. The communicator is non-blocking (config.blocking =
 // 0): NCCL has no timeout, and a blocking call that waits for a dead peer never returns, so every
-// call here returns at once and the host polls ncclCommGetAsyncError and the stream against the
+// call here returns at once and the host polls ncclCommGetAsyncError and the GPU against the
 // deadline; on an error or past it, ncclCommAbort frees the GPU from the hung kernels and the
-// failure is thrown with NCCL's own message. The blocking collectives run on the legacy default
-// stream, where every pans kernel runs, so they follow the work that produced their buffers with no
-// event.
+// failure is thrown with NCCL's own message.
 //
-// Started all-reduces (start_all_reduce) run on a stream of their own, created with
-// cudaStreamNonBlocking (an ordinary stream synchronizes with the legacy default stream, which would
-// serialize them with the backward again), and on a second communicator split from the first: one
-// communicator must not run operations from two streams at once. An event recorded on the default
-// stream makes their stream wait on the device for the buffer's producers, without stopping the host
-// (llm.c's pattern); the kernels enqueued later run beside them. wait() polls their completion
-// against the deadline like a blocking collective, then makes the default stream wait for it too.
+// One communicator, one communication stream, one order. Every collective, blocking or started,
+// runs on the same communicator and on one stream of its own (created cudaStreamNonBlocking: an
+// ordinary stream synchronizes with the legacy default stream, where every pans kernel runs, and
+// would serialize the communication with the backward again), in the order the host issues them.
+// That order is the program's, the same on every rank (synchronized iABN's collectives and the
+// gradient buckets in the backward's fixed order), so the ranks' NCCL kernels meet in the same
+// sequence and cannot wait on each other crosswise. NCCL requires exactly this: operations of two
+// communicators (or of two streams on one) in flight at once, without an order between them, may
+// be scheduled differently on two ranks and deadlock. It is also how PyTorch's DDP with
+// SyncBatchNorm runs: one process group, one NCCL stream.
+//
+// Ordering against the computation, on the device, without stopping the host: before each
+// collective an event recorded on the default stream makes the communication stream wait for the
+// buffer's producers (llm.c's pattern). A blocking collective then waits on the host for the
+// communication stream (and so also for the started all-reduces before it, which is what their
+// order on the stream means); a started one records an event that wait() polls and then makes the
+// default stream wait for.
 // Never run: no GPU was available when this was written (docs/distributed.md).
 #include <cuda_runtime_api.h>
 #include <nccl.h>
@@ -21,10 +29,10 @@
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
-#include <thread>
 #include <utility>
 
 #include "dist/backends.h"
+#include "dist/poll_pacing.h"
 #include "kernels/cuda/stream.h"
 #include "tensor/cuda_check.h"
 #include "tensor/cuda_runtime.h"
@@ -113,62 +121,46 @@ class NcclCommunicator final : public Communicator {
     const ncclUniqueId id = shared_unique_id(info);
     ncclConfig_t config = non_blocking_config();
     PANS_NCCL_CHECK(ncclCommInitRankConfig(&comm_, world_size(), id, rank(), &config));
-    wait_until_ready(comm_, "ncclCommInitRankConfig (waiting for every rank to join)");
-    // Every rank in one group (color 0), in the same order (key = rank).
-    const char* split = "ncclCommSplit (the communicator of started all-reduces)";
-    ncclConfig_t started_config = non_blocking_config();
-    const ncclResult_t result = ncclCommSplit(comm_, 0, rank(), &started_comm_, &started_config);
-    if (result != ncclSuccess && result != ncclInProgress) fail(split, result);
-    wait_until_ready(started_comm_, split);
+    wait_until_ready("ncclCommInitRankConfig (waiting for every rank to join)");
   }
 
-  ~NcclCommunicator() override {
-    release(started_comm_);
-    release(comm_);
-  }
+  ~NcclCommunicator() override { release(); }
 
   CommBackend backend() const override { return CommBackend::Nccl; }
   Device device() const override { return Device::cuda(device_index_); }
 
   void all_reduce(Tensor& buffer, ReduceOp op) override {
     check_all_reduce(buffer);
-    const std::string what = detail::concat("NCCL all_reduce of ", buffer.describe("buffer"));
-    enqueue(what, [&] {
+    run(detail::concat("NCCL all_reduce of ", buffer.describe("buffer")), [&] {
       return ncclAllReduce(buffer.raw_data(), buffer.raw_data(), std::size_t(buffer.numel()),
-                           float_datatype(buffer.dtype()), reduction(op), comm_, cudaStreamLegacy);
+                           float_datatype(buffer.dtype()), reduction(op), comm_, stream_.get());
     });
   }
 
   std::unique_ptr<PendingCollective> start_all_reduce(Tensor& buffer, ReduceOp op) override {
     check_all_reduce(buffer);
     std::string what = detail::concat("NCCL started all_reduce of ", buffer.describe("buffer"));
-    check_not_aborted(what);
-    const CudaDeviceGuard device(device_index_);
-    cuda::Event produced;
-    produced.record(cudaStreamLegacy);
-    produced.block(started_stream_.get());
-    const ncclResult_t result =
-        ncclAllReduce(buffer.raw_data(), buffer.raw_data(), std::size_t(buffer.numel()), float_datatype(buffer.dtype()),
-                      reduction(op), started_comm_, started_stream_.get());
-    if (result != ncclSuccess && result != ncclInProgress) fail(what, result);
-    wait_until_ready(started_comm_, what);  // enqueued, not completed
+    const CudaDeviceGuard device(device_index_);  // for the pending all-reduce's event too
+    enqueue(what, [&] {
+      return ncclAllReduce(buffer.raw_data(), buffer.raw_data(), std::size_t(buffer.numel()),
+                           float_datatype(buffer.dtype()), reduction(op), comm_, stream_.get());
+    });
     return std::make_unique<PendingAllReduce>(*this, buffer, std::move(what));
   }
 
   void all_gather(const Tensor& local, Tensor& gathered) override {
     check_all_gather(local, gathered);
-    const std::string what = detail::concat("NCCL all_gather of ", local.describe("local"));
-    enqueue(what, [&] {  // counts in elements of ncclUint8: any dtype travels as bytes
-      return ncclAllGather(local.raw_data(), gathered.raw_data(), local.nbytes(), ncclUint8, comm_, cudaStreamLegacy);
+    run(detail::concat("NCCL all_gather of ", local.describe("local")), [&] {
+      // counts in elements of ncclUint8: any dtype travels as bytes
+      return ncclAllGather(local.raw_data(), gathered.raw_data(), local.nbytes(), ncclUint8, comm_, stream_.get());
     });
   }
 
   void broadcast(Tensor& buffer, int root) override {
     check_broadcast(buffer, root);
-    const std::string what = detail::concat("NCCL broadcast from rank ", root, " of ", buffer.describe("buffer"));
-    enqueue(what, [&] {
+    run(detail::concat("NCCL broadcast from rank ", root, " of ", buffer.describe("buffer")), [&] {
       return ncclBroadcast(buffer.raw_data(), buffer.raw_data(), buffer.nbytes(), ncclUint8, root, comm_,
-                           cudaStreamLegacy);
+                           stream_.get());
     });
   }
 
@@ -179,12 +171,12 @@ class NcclCommunicator final : public Communicator {
   }
 
  private:
-  // An all-reduce enqueued on started_stream_, followed there by the event done_.
+  // An all-reduce enqueued on the communication stream, followed there by the event done_.
   class PendingAllReduce final : public PendingCollective {
    public:
     PendingAllReduce(NcclCommunicator& owner, const Tensor& buffer, std::string what)
         : owner_(owner), buffer_(buffer), what_(std::move(what)) {
-      done_.record(owner_.started_stream_.get());
+      done_.record(owner_.stream_.get());
     }
     ~PendingAllReduce() override { wait_reporting_failure(); }
 
@@ -212,54 +204,62 @@ class NcclCommunicator final : public Communicator {
   };
 
   void check_not_aborted(const std::string& what) const {
-    PANS_CHECK(comm_ != nullptr, what, ": the NCCL communicators were aborted by an earlier failure");
+    PANS_CHECK(comm_ != nullptr, what, ": the NCCL communicator was aborted by an earlier failure");
   }
 
-  // Enqueues a collective on the default stream and waits until it has completed there, within the
-  // deadline.
+  // Issues a collective on the communication stream, after the work enqueued so far on the default
+  // stream (its buffers' producers); returns once NCCL has enqueued it, not completed it.
   template <class Call>
   void enqueue(const std::string& what, Call call) {
     check_not_aborted(what);
     const CudaDeviceGuard device(device_index_);
+    produced_.record(cudaStreamLegacy);
+    produced_.block(stream_.get());
     const ncclResult_t result = call();
     if (result != ncclSuccess && result != ncclInProgress) fail(what, result);
-    wait_until_ready(comm_, what);
-    wait_for(what, [] { return cudaStreamQuery(cudaStreamLegacy); });
+    wait_until_ready(what);
   }
 
-  // A communicator's asynchronous state once it is not ncclInProgress, or ncclInProgress at the
+  // A blocking collective: enqueued, then waited for on the host within the deadline. The host
+  // enqueues the collective's consumers only afterwards, so they follow it without an event.
+  template <class Call>
+  void run(const std::string& what, Call call) {
+    enqueue(what, call);
+    wait_for(what, [&] { return cudaStreamQuery(stream_.get()); });
+  }
+
+  // The communicator's asynchronous state once it is not ncclInProgress, or ncclInProgress at the
   // deadline.
   static ncclResult_t poll_async_state(ncclComm_t comm, Clock::time_point deadline) {
+    const PollPacer pacer;
     for (;;) {
       ncclResult_t state = ncclSuccess;
       const ncclResult_t queried = ncclCommGetAsyncError(comm, &state);
       if (queried != ncclSuccess) return queried;
       if (state != ncclInProgress || Clock::now() >= deadline) return state;
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      pacer.pause();
     }
   }
 
-  void wait_until_ready(ncclComm_t comm, const std::string& what) {
-    const ncclResult_t state = poll_async_state(comm, Clock::now() + timeout_);
+  void wait_until_ready(const std::string& what) {
+    const ncclResult_t state = poll_async_state(comm_, Clock::now() + timeout_);
     if (state != ncclSuccess) fail(what, state);
   }
 
   // Whether `query` (cudaStreamQuery or cudaEventQuery) finds the GPU work done. A CUDA error, or an
-  // asynchronous error of either communicator (a peer's failure shows there), aborts and throws.
+  // asynchronous error of the communicator (a peer's failure shows there), aborts and throws.
   template <class Query>
   bool completed(const std::string& what, Query query) {
     check_not_aborted(what);
     const cudaError_t status = query();
     if (status == cudaSuccess) return true;
     if (status != cudaErrorNotReady) {
-      abort_communicators();
+      abort_communicator();
       PANS_FAIL(describe(), ": ", what, ": waiting for the GPU failed: ", cudaGetErrorString(status));
     }
-    for (const ncclComm_t comm : {comm_, started_comm_}) {
-      ncclResult_t state = ncclSuccess;
-      PANS_NCCL_CHECK(ncclCommGetAsyncError(comm, &state));
-      if (state != ncclSuccess && state != ncclInProgress) fail(what, state);
-    }
+    ncclResult_t state = ncclSuccess;
+    PANS_NCCL_CHECK(ncclCommGetAsyncError(comm_, &state));
+    if (state != ncclSuccess && state != ncclInProgress) fail(what, state);
     return false;
   }
 
@@ -267,49 +267,49 @@ class NcclCommunicator final : public Communicator {
   template <class Query>
   void wait_for(const std::string& what, Query query) {
     const Clock::time_point deadline = Clock::now() + timeout_;
+    const PollPacer pacer;
     while (!completed(what, query)) {
       if (Clock::now() >= deadline) fail(what, ncclInProgress);
-      std::this_thread::sleep_for(std::chrono::microseconds(100));
+      pacer.pause();
     }
   }
 
   [[noreturn]] void fail(const std::string& what, ncclResult_t state) {
     const std::string detail = ncclGetLastError(nullptr);  // NCCL ignores the communicator argument
-    abort_communicators();
+    abort_communicator();
     if (state == ncclInProgress)
       PANS_FAIL(describe(), ": ", what, " did not complete within ", std::chrono::duration<double>(timeout_).count(),
                 " s (PANS_DIST_TIMEOUT): another rank died, hangs or called a different collective; the NCCL "
-                "communicators were aborted");
+                "communicator was aborted");
     PANS_FAIL(describe(), ": ", what, " failed: ", ncclGetErrorString(state), " (", detail,
-              "); the NCCL communicators were aborted");
+              "); the NCCL communicator was aborted");
   }
 
   // Only logs its own failures: it runs while another failure is being reported.
-  void abort_communicators() {
-    for (ncclComm_t* comm : {&started_comm_, &comm_}) {
-      if (*comm == nullptr) continue;
-      const ncclResult_t aborted = ncclCommAbort(*comm);
-      if (aborted != ncclSuccess) std::fprintf(stderr, "pans: ncclCommAbort failed: %s\n", ncclGetErrorString(aborted));
-      *comm = nullptr;
-    }
+  void abort_communicator() {
+    if (comm_ == nullptr) return;
+    const ncclResult_t aborted = ncclCommAbort(comm_);
+    if (aborted != ncclSuccess) std::fprintf(stderr, "pans: ncclCommAbort failed: %s\n", ncclGetErrorString(aborted));
+    comm_ = nullptr;
   }
 
   // Finalize flushes the pending operations; if it fails or hangs, abort instead of blocking in destroy.
-  void release(ncclComm_t comm) const {
-    if (comm == nullptr) return;
-    const ncclResult_t flushed = ncclCommFinalize(comm);
+  void release() {
+    if (comm_ == nullptr) return;
+    const ncclResult_t flushed = ncclCommFinalize(comm_);
     const bool finalized = (flushed == ncclSuccess || flushed == ncclInProgress) &&
-                           poll_async_state(comm, Clock::now() + timeout_) == ncclSuccess;
-    const ncclResult_t released = finalized ? ncclCommDestroy(comm) : ncclCommAbort(comm);
+                           poll_async_state(comm_, Clock::now() + timeout_) == ncclSuccess;
+    const ncclResult_t released = finalized ? ncclCommDestroy(comm_) : ncclCommAbort(comm_);
     if (released != ncclSuccess)
-      std::fprintf(stderr, "pans: releasing an NCCL communicator failed: %s\n", ncclGetErrorString(released));
+      std::fprintf(stderr, "pans: releasing the NCCL communicator failed: %s\n", ncclGetErrorString(released));
+    comm_ = nullptr;
   }
 
   int device_index_;
   Clock::duration timeout_;
-  cuda::Stream started_stream_;        // start_all_reduce's, on device_index_ (bind_device made it current)
-  ncclComm_t comm_ = nullptr;          // the blocking collectives', on the legacy default stream
-  ncclComm_t started_comm_ = nullptr;  // start_all_reduce's, on started_stream_
+  cuda::Stream stream_;     // every collective's, on device_index_ (bind_device made it current)
+  cuda::Event produced_;    // recorded on the default stream before each collective
+  ncclComm_t comm_ = nullptr;
 };
 
 }  // namespace

@@ -1,5 +1,5 @@
 // dist/ without a second process: the launcher variables, the single-process backend, the start-up
-// check, the Chan merge of synchronized iABN, gradient buckets (overlapped with PspNet's backward,
+// check, the pacing of collective polls, gradient buckets (overlapped with PspNet's backward,
 // through a recording communicator) and the collective watchdog. The multi-rank behaviour runs under
 // mpirun in tests/test_dist_mpi.cpp and test_dist_failure.cpp.
 #include <doctest/doctest.h>
@@ -18,6 +18,7 @@
 #include "dist/collective_watchdog.h"
 #include "dist/communicator.h"
 #include "dist/gradient_averager.h"
+#include "dist/poll_pacing.h"
 #include "dist/synchronized_batch_statistics.h"
 #include "kernels/random.h"
 #include "models/pspnet.h"
@@ -159,41 +160,15 @@ TEST_CASE("configuration hash: FNV-1a 64") {
   CHECK(configuration_hash("a") == 0xaf63dc4c8601ec8cull);
 }
 
-TEST_CASE("synchronized statistics: Chan's merge of unequal ranks equals two-pass moments of the union") {
-  // Three ranks of 5, 1 and 12 values per channel, with a mean of 1e4 against a std of about 1:
-  // power sums would lose every digit of the variance in float32, the merge loses none in float64.
-  const std::vector<int> counts = {5, 1, 12};
-  const std::int64_t channels = 2;
-  std::vector<std::vector<double>> values(channels);
-  std::vector<double> gathered;
-  std::uint64_t seed = 1;
-  for (const int count : counts) {
-    Tensor draws = Tensor::empty({count, channels}, DType::F64);
-    fill_normal(draws, seed++, 0, 1e4, 1.0);
-    const std::vector<double> v = draws.to_vector<double>();
-    std::vector<double> mean(channels, 0.0), var(channels, 0.0);
-    for (std::int64_t c = 0; c < channels; ++c) {
-      for (int i = 0; i < count; ++i) mean[c] += v[std::size_t(i * channels + c)] / count;
-      for (int i = 0; i < count; ++i) {
-        const double d = v[std::size_t(i * channels + c)] - mean[c];
-        var[c] += d * d / count;
-        values[std::size_t(c)].push_back(v[std::size_t(i * channels + c)]);
-      }
-    }
-    gathered.insert(gathered.end(), mean.begin(), mean.end());
-    gathered.insert(gathered.end(), var.begin(), var.end());
-    gathered.push_back(count);
-  }
-  const std::vector<WelfordState<double>> merged = merge_rank_moments(gathered, channels, int(counts.size()));
-  for (std::int64_t c = 0; c < channels; ++c) {
-    const std::vector<double>& all = values[std::size_t(c)];
-    double mean = 0, m2 = 0;
-    for (const double x : all) mean += x / double(all.size());
-    for (const double x : all) m2 += (x - mean) * (x - mean);
-    CHECK(merged[std::size_t(c)].count == 18);
-    CHECK(merged[std::size_t(c)].mean == doctest::Approx(mean).epsilon(1e-14));
-    CHECK(merged[std::size_t(c)].m2 == doctest::Approx(m2).epsilon(1e-9));
-  }
+TEST_CASE("collective polling: spins first, then sleeps 100 us, then 1 ms") {
+  using std::chrono::microseconds;
+  using std::chrono::milliseconds;
+  CHECK(poll_pause_after(microseconds(0)) == microseconds(0));
+  CHECK(poll_pause_after(microseconds(99)) == microseconds(0));
+  CHECK(poll_pause_after(microseconds(100)) == microseconds(100));
+  CHECK(poll_pause_after(milliseconds(9)) == microseconds(100));
+  CHECK(poll_pause_after(milliseconds(10)) == microseconds(1000));
+  CHECK(poll_pause_after(std::chrono::seconds(600)) == microseconds(1000));
 }
 
 TEST_CASE("synchronized iABN on one rank equals local iABN") {

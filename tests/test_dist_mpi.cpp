@@ -304,6 +304,116 @@ TEST_CASE("overlapped gradient averaging gives the bits of blocking averaging") 
 
 namespace {
 
+// Passes every collective on to `inner` and logs it, in the order the caller issues them: kind,
+// dtype, element count and reduction; a started all-reduce's wait() as "wait <index of its start>".
+// test() is passed on unlogged: how often it is polled depends on timing, not on the program.
+class RecordingCommunicator final : public Communicator {
+ public:
+  explicit RecordingCommunicator(Communicator& inner) : Communicator(inner.rank_info()), inner_(inner) {}
+  CommBackend backend() const override { return inner_.backend(); }
+  Device device() const override { return inner_.device(); }
+
+  void all_reduce(Tensor& buffer, ReduceOp op) override {
+    record("all_reduce", buffer, op);
+    inner_.all_reduce(buffer, op);
+  }
+  std::unique_ptr<PendingCollective> start_all_reduce(Tensor& buffer, ReduceOp op) override {
+    record("start_all_reduce", buffer, op);
+    return std::make_unique<Pending>(*this, inner_.start_all_reduce(buffer, op), starts_++);
+  }
+  void all_gather(const Tensor& local, Tensor& gathered) override {
+    log_.push_back(detail::concat("all_gather ", dtype_name(local.dtype()), " x ", local.numel()));
+    inner_.all_gather(local, gathered);
+  }
+  void broadcast(Tensor& buffer, int root) override {
+    log_.push_back(detail::concat("broadcast ", dtype_name(buffer.dtype()), " x ", buffer.numel(), " from ", root));
+    inner_.broadcast(buffer, root);
+  }
+  void barrier() override {
+    log_.push_back("barrier");
+    inner_.barrier();
+  }
+
+  const std::vector<std::string>& log() const { return log_; }
+
+ private:
+  class Pending final : public PendingCollective {
+   public:
+    Pending(RecordingCommunicator& owner, std::unique_ptr<PendingCollective> inner, int index)
+        : owner_(owner), inner_(std::move(inner)), index_(index) {}
+    bool test() override { return inner_->test(); }
+    void wait() override {
+      owner_.log_.push_back(detail::concat("wait ", index_));
+      inner_->wait();
+    }
+
+   private:
+    RecordingCommunicator& owner_;
+    std::unique_ptr<PendingCollective> inner_;
+    int index_;
+  };
+
+  void record(const char* kind, const Tensor& buffer, ReduceOp op) {
+    log_.push_back(detail::concat(kind, " ", dtype_name(buffer.dtype()), " x ", buffer.numel(),
+                                  op == ReduceOp::Sum ? " sum" : " average"));
+  }
+
+  Communicator& inner_;
+  std::vector<std::string> log_;
+  int starts_ = 0;
+};
+
+// Rank 0's text, on every rank.
+std::string text_of_rank_0(Communicator& comm, const std::string& text) {
+  Tensor length = Tensor::from_vector(std::vector<std::int32_t>{std::int32_t(text.size())}, {1});
+  comm.broadcast(length, 0);
+  Tensor bytes = Tensor::empty({length.to_vector<std::int32_t>()[0]}, DType::U8);
+  if (comm.rank() == 0) std::copy(text.begin(), text.end(), bytes.data<std::uint8_t>());
+  comm.broadcast(bytes, 0);
+  const std::vector<std::uint8_t> received = bytes.to_vector<std::uint8_t>();
+  return std::string(received.begin(), received.end());
+}
+
+}  // namespace
+
+// What makes the NCCL backend safe by construction (dist/nccl_communicator.cpp): its one stream
+// runs the collectives in the order the host issues them, so that order must be the same on every
+// rank. Here each rank trains on its own, different images, and both must still issue the identical
+// sequence of collectives, sizes included, with the bucket all-reduces started during the backward
+// and synchronized iABN's blocking all-reduces issued while they are in flight.
+TEST_CASE("both ranks issue the same collectives in the same order in an overlapped step") {
+  Communicator& comm = world();
+  RecordingCommunicator recording(comm);
+  SynchronizedBatchStatistics reducer(recording);
+  PspNet model(tiny_config(), {DType::F32, Device::cpu(), 42, &reducer});
+  GradientAverager averager(recording, model.parameters(), 1024);  // small: several buckets
+  const Tensor images = normal({kPerRank, 17, 17, 3}, DType::F32, 200 + std::uint64_t(comm.rank()), 0.0, 1.0);
+  train_step(model, images, labels_of(images), 0,
+             [&](const std::vector<Parameter>& ready) { averager.on_gradients_ready(ready); });
+  averager.finish();
+
+  const std::vector<std::string>& log = recording.log();
+  std::string sequence;
+  for (const std::string& entry : log) sequence += entry + "\n";
+  CHECK(text_of_rank_0(comm, sequence) == sequence);
+
+  const auto count = [&](const std::string& prefix) {
+    return std::count_if(log.begin(), log.end(), [&](const std::string& e) { return e.rfind(prefix, 0) == 0; });
+  };
+  CHECK(count("start_all_reduce float32") == std::int64_t(averager.bucket_count()));
+  CHECK(count("wait ") == std::int64_t(averager.bucket_count()));
+  CHECK(count("all_gather float64") > 0);  // the forward's moment rows
+  // Overlap on: a blocking all-reduce (iABN's backward) between the first start and the first wait.
+  const auto first_start = std::find_if(log.begin(), log.end(), [](const std::string& e) {
+    return e.rfind("start_all_reduce", 0) == 0;
+  });
+  const auto first_wait = std::find_if(log.begin(), log.end(), [](const std::string& e) { return e.rfind("wait ", 0) == 0; });
+  CHECK(std::any_of(first_start, first_wait, [](const std::string& e) { return e.rfind("all_reduce float32", 0) == 0; }));
+  MESSAGE("rank ", comm.rank(), ": ", log.size(), " collectives in one step, ", averager.bucket_count(), " buckets");
+}
+
+namespace {
+
 // tests/tiny_training.h's recipe without dropout, whose masks depend on an image's place in the
 // batch, and with one loader thread per rank.
 TrainConfig tiny_dist_train_config(const std::string& data_root, const std::string& out) {
