@@ -19,14 +19,15 @@
 #include <optional>
 #include <string>
 
-#include "eval/anomaly_table.h"
+#include "config/environment.h"
 #include "data/atomic_file.h"
+#include "eval/anomaly_table.h"
 #include "eval/curves_svg.h"
 #include "eval/model_loading.h"
 #include "eval/progress.h"
 #include "eval/score_folder.h"
 #include "eval/split_evaluation.h"
-#include "kernels/cpu/gemm.h"
+#include "kernels/configuration.h"
 #include "tensor/device.h"
 #include "tensor/error.h"
 
@@ -147,13 +148,13 @@ std::string describe_factors(const std::vector<double>& factors) {
   return text;
 }
 
-Evaluation evaluate_checkpoints(const Flags& flags, Communicator& communicator) {
+Evaluation evaluate_checkpoints(const Flags& flags, const Implementations& implementations,
+                                Communicator& communicator) {
   const Device device = communicator.backend() == CommBackend::Nccl && !flags.device ? communicator.device()
                                                                                      : device_from_flag(flags.device);
   PANS_CHECK(communicator.backend() != CommBackend::Nccl || device == communicator.device(), "--device ", device.str(),
              ": with --dist nccl each rank evaluates on its own GPU, ", communicator.device().str(), " for ",
              communicator.describe());
-  cpu::set_gemm_threads(flags.threads);
   const std::vector<double> factors = flags.scales.empty() ? paper_scale_factors() : flags.scales;
   const Split split = flags.split == "test" ? Split::Test : Split::Validation;
   Evaluation evaluation;
@@ -165,7 +166,7 @@ Evaluation evaluate_checkpoints(const Flags& flags, Communicator& communicator) 
                 comm_backend_name(communicator.backend()).c_str());
   }
   for (const std::string& path : flags.checkpoints) {
-    const LoadedModel loaded = load_model(path, device);
+    const LoadedModel loaded = load_model(path, device, implementations.normalization);
     const std::string root = flags.data.value_or(loaded.recipe.value("data", std::string()));
     PANS_CHECK(!root.empty(), path, ": its recipe names no dataset; give --data");
     const StreetHazards dataset(root, split);
@@ -233,14 +234,16 @@ int run(const Flags& flags) {
   // One branch per mode; report() prints and writes the rows of either.
   PANS_CHECK(flags.checkpoints.empty() || !flags.scores, "--checkpoint and --scores: give one mode, not both");
   Evaluation evaluation;
+  const Implementations implementations = app_implementations(flags.threads);
+  configure_kernels(implementations);
   if (!flags.checkpoints.empty()) {
-    const std::unique_ptr<Communicator> communicator =
-        make_communicator(comm_backend_for_flags(flags.dist, flags.device), collective_timeout_from_environment());
+    const std::unique_ptr<Communicator> communicator = make_communicator(
+        comm_backend_for_flags(flags.dist, flags.device), implementations.collective_timeout_seconds);
     // Rank 0 speaks and writes for the job; the others' errors still reach stderr.
     if (communicator->rank() != 0)
       PANS_CHECK(std::freopen("/dev/null", "w", stdout) != nullptr, "rank ", communicator->rank(),
                  ": cannot silence stdout");
-    evaluation = evaluate_checkpoints(flags, *communicator);
+    evaluation = evaluate_checkpoints(flags, implementations, *communicator);
     if (communicator->rank() != 0) return 0;
   } else if (flags.scores) {
     PANS_CHECK(rank_info_from_environment(launch_environment()).world_size == 1,

@@ -7,8 +7,9 @@
 #include <iostream>
 #include <optional>
 
+#include "config/environment.h"
 #include "eval/image_inference.h"
-#include "kernels/cpu/gemm.h"
+#include "kernels/configuration.h"
 #include "tensor/device.h"
 
 namespace {
@@ -38,8 +39,11 @@ InferenceRequest request_from(const Flags& f) {
 }
 
 int run(const Flags& flags) {
-  cpu::set_gemm_threads(flags.threads);
-  const InferenceSummary summary = run_inference(request_from(flags), std::cout, progress_style_for(stdout));
+  const Implementations implementations = app_implementations(flags.threads);
+  configure_kernels(implementations);
+  InferenceRequest request = request_from(flags);
+  request.normalization = implementations.normalization;
+  const InferenceSummary summary = run_inference(request, std::cout, progress_style_for(stdout));
   std::printf("infer_pans: %lld image(s) in %.1f s, outputs in %s\n", static_cast<long long>(summary.images),
               summary.seconds, flags.out.c_str());
   return 0;

@@ -11,9 +11,10 @@
 #include <sstream>
 #include <thread>
 
+#include "config/environment.h"
 #include "data/scenes/generator.h"
 #include "data/streethazards.h"
-#include "kernels/cpu/gemm.h"
+#include "kernels/configuration.h"
 #include "tensor/cuda_runtime.h"
 #include "train/trainer.h"
 
@@ -183,9 +184,11 @@ std::string prepare_data(const std::optional<std::string>& data, Device device, 
 
 int run(const Flags& flags) {
   const auto start = std::chrono::steady_clock::now();
-  const std::unique_ptr<Communicator> communicator =
-      make_communicator(comm_backend_for_flags(flags.dist, flags.device), collective_timeout_from_environment());
+  const Implementations implementations = app_implementations(flags.threads);
+  const std::unique_ptr<Communicator> communicator = make_communicator(
+      comm_backend_for_flags(flags.dist, flags.device), implementations.collective_timeout_seconds);
   TrainConfig config = config_from(flags, *communicator);
+  config.implementations = implementations;
   // Rank 0 speaks for the job; the others' errors still reach stderr.
   if (communicator->rank() != 0)
     PANS_CHECK(std::freopen("/dev/null", "w", stdout) != nullptr, "rank ", communicator->rank(),
@@ -197,7 +200,8 @@ int run(const Flags& flags) {
                 static_cast<long long>(config.batch));
   if (!flags.device && config.device.is_cpu())
     std::printf("device: no usable GPU (%s): the CPU recipe\n", cuda_unavailable_reason().c_str());
-  cpu::set_gemm_threads(flags.threads);
+  configure_kernels(implementations);
+  std::printf("implementations: %s\n", describe(implementations).c_str());
   check_train_config(config);
   config.data_root = prepare_data(flags.data, config.device, *communicator);
 

@@ -12,6 +12,7 @@
 #include <stdexcept>
 
 #include "kernels/concat.h"
+#include "kernels/configuration.h"
 #include "kernels/conv2d.h"
 #include "kernels/cosine_head.h"
 #include "kernels/cross_entropy.h"
@@ -860,8 +861,9 @@ GpuResults run_gpu_bench(const std::vector<Row>& rows, const GpuOptions& options
              " usable; ", cuda_unavailable_reason(), ")");
   PANS_CHECK(options.runs >= 1 && options.warmup >= 0, "--runs must be >= 1, --warmup >= 0");
   CudaDeviceGuard guard(options.device);
-  cuda::set_conv2d_cudnn_search(options.cudnn_search == "heuristic" ? cuda::CudnnAlgoSearch::Heuristic
-                                                                    : cuda::CudnnAlgoSearch::Find);
+  Implementations implementations = kernel_configuration();
+  implementations.cudnn_search = options.cudnn_search == "heuristic" ? CudnnAlgoSearch::Heuristic : CudnnAlgoSearch::Find;
+  configure_kernels(implementations);
   GpuResults results;
   results.environment = environment(options.device);
   Data data(options.device);

@@ -4,7 +4,6 @@
 
 #include <array>
 #include <cstdio>
-#include <cstdlib>
 #include <exception>
 
 #include "dist/backends.h"
@@ -117,16 +116,6 @@ void Communicator::check_broadcast(const Tensor& buffer, int root) const {
       buffer.defined() && buffer.is_contiguous() && buffer.device() == device() && root >= 0 && root < world_size(),
       comm_backend_name(backend()), " broadcast from rank ", root, ": ", buffer.describe("buffer"),
       " must be contiguous on ", device().str(), " and the root a rank below ", world_size());
-}
-
-double collective_timeout_from_environment() {
-  const char* text = std::getenv("PANS_DIST_TIMEOUT");
-  if (text == nullptr) return 600.0;
-  char* end = nullptr;
-  const double seconds = std::strtod(text, &end);
-  PANS_CHECK(*text != '\0' && *end == '\0' && seconds > 0, "PANS_DIST_TIMEOUT=\"", text,
-             "\" is not a positive number of seconds");
-  return seconds;
 }
 
 std::unique_ptr<Communicator> make_single_communicator(const RankInfo& info) {

@@ -14,9 +14,10 @@
 // in that order (dist/nccl_communicator.cpp says why), and a blocking collective then also waits
 // for the started ones issued before it; MPI runs the started ones on a duplicate communicator of
 // their own, where MPI's progress rules let them overlap the blocking ones.
-// A collective that does not complete within the timeout (PANS_DIST_TIMEOUT seconds, default 600)
+// A collective that does not complete within the timeout (make_communicator's; the apps pass
+// Implementations::collective_timeout_seconds, PANS_DIST_TIMEOUT, default 600)
 // because a rank died or hangs fails with a message naming the collective and the rank: MPI ends
-// the process (collective_watchdog.h says why), NCCL aborts its communicators and throws
+// the process (collective_watchdog.h says why), NCCL aborts its communicator and throws
 // pans::Error. The launcher then ends the others. For a started all-reduce the timeout runs from
 // PendingCollective::wait().
 #pragma once
@@ -106,9 +107,6 @@ class Communicator {
  private:
   RankInfo info_;
 };
-
-// Seconds a collective may take: PANS_DIST_TIMEOUT when set (a positive number), else 600.
-double collective_timeout_from_environment();
 
 // Rank 0 of 1 whatever the environment says: for a process that trains alone by design.
 std::unique_ptr<Communicator> make_single_process_communicator();

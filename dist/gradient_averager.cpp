@@ -1,7 +1,5 @@
 #include "dist/gradient_averager.h"
 
-#include <cstdlib>
-
 #include <algorithm>
 
 namespace pans {
@@ -20,15 +18,6 @@ std::vector<std::vector<std::size_t>> plan_gradient_buckets(const std::vector<st
     filled += tensor_bytes[i];
   }
   return buckets;
-}
-
-bool gradient_overlap_from_environment() {
-  const char* text = std::getenv("PANS_DIST_OVERLAP");
-  if (text == nullptr) return true;
-  const std::string value = text;
-  PANS_CHECK(value == "0" || value == "1", "PANS_DIST_OVERLAP=\"", value,
-             "\": expected 1 (overlap the gradient all-reduces with the backward) or 0 (average after it)");
-  return value == "1";
 }
 
 GradientAverager::GradientAverager(Communicator& communicator, const std::vector<Parameter>& parameters,

@@ -43,11 +43,6 @@ namespace pans {
 std::vector<std::vector<std::size_t>> plan_gradient_buckets(const std::vector<std::size_t>& tensor_bytes,
                                                             std::size_t bucket_bytes);
 
-// PANS_DIST_OVERLAP: "1" (the default when unset) overlaps the bucket all-reduces with the
-// backward; "0" averages after it with blocking all-reduces, the way out should the overlapped
-// collectives misbehave on some system (docs/distributed.md). Anything else throws, naming it.
-bool gradient_overlap_from_environment();
-
 class GradientAverager {
  public:
   static constexpr std::size_t kDefaultBucketBytes = std::size_t(25) << 20;

@@ -26,7 +26,7 @@ const std::vector<LauncherVariables>& known_launchers() {
   return launchers;
 }
 
-int integer_variable(const Environment& environment, const LauncherVariables& launcher, const char* name) {
+int integer_variable(const EnvironmentValues& environment, const LauncherVariables& launcher, const char* name) {
   const auto found = environment.find(name);
   PANS_CHECK(found != environment.end(), launcher.world_size, " is set (", launcher_description(launcher.launcher),
              ") but ", name, " is not: the launcher set only part of its variables");
@@ -40,7 +40,7 @@ int integer_variable(const Environment& environment, const LauncherVariables& la
 
 }  // namespace
 
-RankInfo rank_info_from_environment(const Environment& environment) {
+RankInfo rank_info_from_environment(const EnvironmentValues& environment) {
   for (const LauncherVariables& launcher : known_launchers()) {
     if (environment.count(launcher.world_size) == 0) continue;
     RankInfo info;
@@ -58,12 +58,11 @@ RankInfo rank_info_from_environment(const Environment& environment) {
   return RankInfo{};
 }
 
-Environment launch_environment() {
-  Environment environment;
+EnvironmentValues launch_environment() {
+  std::vector<const char*> names;
   for (const LauncherVariables& launcher : known_launchers())
-    for (const char* name : {launcher.rank, launcher.world_size, launcher.local_rank})
-      if (const char* value = std::getenv(name)) environment[name] = value;
-  return environment;
+    names.insert(names.end(), {launcher.rank, launcher.world_size, launcher.local_rank});
+  return read_environment(names);
 }
 
 std::string launcher_description(Launcher launcher) {

@@ -10,8 +10,9 @@
 // error naming the variable.
 #pragma once
 
-#include <map>
 #include <string>
+
+#include "config/environment.h"
 
 namespace pans {
 
@@ -24,13 +25,11 @@ struct RankInfo {
   Launcher launcher = Launcher::None;
 };
 
-using Environment = std::map<std::string, std::string>;
-
 // The rank from the launcher's variables in `environment` (a pure function, for tests).
-RankInfo rank_info_from_environment(const Environment& environment);
+RankInfo rank_info_from_environment(const EnvironmentValues& environment);
 
 // The variables rank_info_from_environment reads, from this process's environment.
-Environment launch_environment();
+EnvironmentValues launch_environment();
 
 // "mpirun (OMPI_COMM_WORLD_*)", "srun (SLURM_*)", "torchrun (RANK, WORLD_SIZE, LOCAL_RANK)", "no launcher".
 std::string launcher_description(Launcher launcher);

@@ -27,10 +27,10 @@
 
 #include <chrono>
 #include <cstdio>
-#include <cstdlib>
 #include <memory>
 #include <utility>
 
+#include "config/environment.h"
 #include "dist/backends.h"
 #include "dist/poll_pacing.h"
 #include "kernels/cuda/stream.h"
@@ -99,14 +99,15 @@ ncclUniqueId shared_unique_id(const RankInfo& info) {
 #endif
   // With NCCL_COMM_ID=host:port, ncclGetUniqueId derives the same id on every rank from the address,
   // and rank 0's ncclCommInitRank listens there: no exchange is needed.
-  if (std::getenv("NCCL_COMM_ID") == nullptr) {
-    const char* master = std::getenv("MASTER_ADDR");
+  const EnvironmentValues rendezvous = read_environment({"NCCL_COMM_ID", "MASTER_ADDR"});
+  if (rendezvous.count("NCCL_COMM_ID") == 0) {
+    const auto master = rendezvous.find("MASTER_ADDR");
     PANS_FAIL(
         "the NCCL backend outside mpirun needs NCCL_COMM_ID=host:port, the same on every rank, host being rank "
         "0's address and port a free one",
-        master ? detail::concat(" (torchrun's MASTER_PORT is taken by its own store: e.g. NCCL_COMM_ID=", master,
-                                ":<MASTER_PORT + 1>)")
-               : std::string());
+        master != rendezvous.end() ? detail::concat(" (torchrun's MASTER_PORT is taken by its own store: e.g. NCCL_COMM_ID=",
+                                                    master->second, ":<MASTER_PORT + 1>)")
+                                   : std::string());
   }
   PANS_NCCL_CHECK(ncclGetUniqueId(&id));
   return id;

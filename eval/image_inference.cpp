@@ -117,7 +117,7 @@ InferenceSummary run_inference(const InferenceRequest& request, std::ostream& co
   const std::vector<std::string> images = input_images(request.input);
   const std::vector<std::string> labels =
       request.labels ? pair_labels(images, *request.labels) : std::vector<std::string>{};
-  const LoadedModel loaded = load_model(request.checkpoint, request.device);
+  const LoadedModel loaded = load_model(request.checkpoint, request.device, request.normalization);
   const ClassifierKind classifier = loaded.model->config().classifier;
   InferenceSummary summary;
   summary.score = chosen_score(request, classifier);

@@ -32,6 +32,7 @@ struct InferenceRequest {
   std::optional<HeatRange> heat_range;  // unset: Fixed for scores in [0, 1], PerImage for max logit
   bool write_npy = false;
   Device device = Device::cpu();
+  NormImplementation normalization = NormImplementation::Native;  // of CUDA layers (layers/norm_activation.h)
   // A folder searched recursively for StreetHazards label PNGs (PNG value = class id + 1), each paired
   // with the input image of the same file stem: figures show the ground truth next to the maps.
   std::optional<std::string> labels;

@@ -8,13 +8,13 @@
 
 namespace pans {
 
-LoadedModel load_model(const std::string& checkpoint_path, Device device) {
+LoadedModel load_model(const std::string& checkpoint_path, Device device, NormImplementation normalization) {
   Checkpoint checkpoint = read_checkpoint(checkpoint_path);
   LoadedModel loaded;
   loaded.recipe = checkpoint.config;
   loaded.iteration = checkpoint.iteration;
   loaded.model = std::make_unique<PspNet>(pspnet_config_from_recipe(checkpoint.config, checkpoint_path),
-                                          LayerOptions{DType::F32, device, 0});
+                                          LayerOptions{DType::F32, device, 0, nullptr, normalization});
   std::vector<NamedTensor>& stored = checkpoint.tensors;
   stored.erase(std::remove_if(stored.begin(), stored.end(), is_momentum_tensor), stored.end());
   restore_tensors(checkpoint, model_tensors(*loaded.model), checkpoint_path);

@@ -20,7 +20,9 @@ struct LoadedModel {
 };
 
 // Throws pans::Error naming `checkpoint_path` when it is missing, damaged (read_checkpoint), holds no
-// model recipe, or lacks a tensor of the model it describes.
-LoadedModel load_model(const std::string& checkpoint_path, Device device);
+// model recipe, or lacks a tensor of the model it describes. `normalization` picks the CUDA
+// normalisation layers (layers/norm_activation.h; their tensors are the same either way).
+LoadedModel load_model(const std::string& checkpoint_path, Device device,
+                       NormImplementation normalization = NormImplementation::Native);
 
 }  // namespace pans

@@ -3,12 +3,12 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
-#include <cstdlib>
 #include <initializer_list>
 #include <mutex>
 #include <set>
 #include <string>
 
+#include "kernels/configuration.h"
 #include "kernels/cpu/conv2d.h"
 #include "kernels/cuda/conv2d.h"
 #include "kernels/cuda/conv2d_cudnn.h"
@@ -85,14 +85,11 @@ Shape output_shape(const cpu::Conv2dGeometry& g) { return {g.batch, g.out_height
 // Logs the algorithm chosen for a CUDA convolution to stderr, once per distinct op, layer shape
 // and dtype (the choice depends on nothing else), e.g.
 //   pans: conv2d_forward 7x7/2 3->64 float32: simt, as Cin is not a multiple of 4 floats (16 bytes)
-// PANS_CONV_LOG=0 in the environment silences it. (Unused in builds without CUDA.)
+// Implementations::log_conv_algorithms = false (PANS_CONV_LOG=0) silences it. (Unused in builds
+// without CUDA.)
 [[maybe_unused]] void log_algo_choice(const char* op, const cpu::Conv2dGeometry& g, DType dtype, Conv2dAlgo algo,
                                       const char* why) {
-  static const bool enabled = [] {
-    const char* value = std::getenv("PANS_CONV_LOG");
-    return value == nullptr || std::string(value) != "0";
-  }();
-  if (!enabled) return;
+  if (!kernel_configuration().log_conv_algorithms) return;
   std::string line = std::string(op) + " " + std::to_string(g.kernel_height) + "x" + std::to_string(g.kernel_width) +
                      "/" + std::to_string(g.stride);
   if (g.dilation != 1) line += " dilation " + std::to_string(g.dilation);
@@ -105,26 +102,16 @@ Shape output_shape(const cpu::Conv2dGeometry& g) { return {g.batch, g.out_height
   if (logged.insert(line).second) std::fprintf(stderr, "pans: %s\n", line.c_str());
 }
 
-// PANS_CONV=native (default) or cudnn: which implementation family CUDA convolutions use. cuDNN is
-// a cross-check and speed baseline, used only when asked for, never as a silent fallback.
-bool cudnn_requested() {
-  static const bool cudnn = [] {
-    const char* value = std::getenv("PANS_CONV");
-    const std::string choice = value == nullptr ? "native" : value;
-    PANS_CHECK(choice == "native" || choice == "cudnn", "PANS_CONV='", choice, "': expected native or cudnn");
-    return choice == "cudnn";
-  }();
-  return cudnn;
-}
-
-// The one place that picks a CUDA convolution's algorithm: cuDNN when PANS_CONV=cudnn, otherwise
-// the tensor-core implicit GEMM whenever it takes the layer (channel counts in whole 16-byte
-// chunks, aligned tensors), else the plain SIMT kernel.
+// The one place that picks a CUDA convolution's algorithm: cuDNN when the configuration asks for it
+// (kernels/configuration.h; cuDNN is a cross-check and speed baseline, never a silent fallback),
+// otherwise the tensor-core implicit GEMM whenever it takes the layer (channel counts in whole
+// 16-byte chunks, aligned tensors), else the plain SIMT kernel.
 // A template on the storage type S (float or bf16), instantiated only where a CUDA launch is.
 template <class S>
 Conv2dAlgo cuda_algo(const char* op, const cpu::Conv2dGeometry& g, std::initializer_list<const void*> pointers) {
-  const char* misfit = cudnn_requested() ? "PANS_CONV=cudnn" : cuda::conv2d_tensor_core_misfit(g, sizeof(S), pointers);
-  const Conv2dAlgo algo = cudnn_requested()  ? Conv2dAlgo::Cudnn
+  const bool cudnn = kernel_configuration().conv == ConvImplementation::Cudnn;
+  const char* misfit = cudnn ? "cuDNN was asked for" : cuda::conv2d_tensor_core_misfit(g, sizeof(S), pointers);
+  const Conv2dAlgo algo = cudnn               ? Conv2dAlgo::Cudnn
                           : misfit == nullptr ? Conv2dAlgo::ImplicitGemmTensorCore
                                               : Conv2dAlgo::Simt;
   log_algo_choice(op, g, dtype_of<S>, algo, misfit);

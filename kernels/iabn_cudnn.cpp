@@ -1,7 +1,6 @@
 #include "kernels/iabn_cudnn.h"
 
 #include <cstdio>
-#include <cstdlib>
 #include <mutex>
 
 #include "kernels/cuda/cudnn_elementwise.h"
@@ -11,27 +10,13 @@
 
 namespace pans {
 
-IabnImplementation parse_iabn_implementation(const std::string& text) {
-  if (text == "native") return IabnImplementation::Native;
-  if (text == "cudnn") return IabnImplementation::Cudnn;
-  PANS_FAIL("PANS_BN='", text, "': expected native or cudnn");
-}
-
-IabnImplementation iabn_implementation_from_environment() {
-  static const IabnImplementation implementation = [] {
-    const char* value = std::getenv("PANS_BN");
-    return value == nullptr ? IabnImplementation::Native : parse_iabn_implementation(value);
-  }();
-  return implementation;
-}
-
 namespace {
 
 // Says once per process, on stderr, that cuDNN computes InPlace-ABN, as convolutions log their algorithm.
 void log_cudnn_once() {
   static std::once_flag logged;
   std::call_once(logged, [] {
-    std::fprintf(stderr, "pans: InPlace-ABN: cuDNN batch norm + a separate activation (PANS_BN=cudnn), "
+    std::fprintf(stderr, "pans: InPlace-ABN: cuDNN batch norm + a separate activation (normalization cudnn), "
                          "each layer keeping its input for backward\n");
   });
 }
@@ -39,7 +24,7 @@ void log_cudnn_once() {
 // Runs launch(S{}) (S = float or bf16, x's storage) on x's GPU; anything but a CUDA tensor fails.
 template <class Launch>
 void run_on_cuda(const OpCheck& check, const Tensor& x, Launch launch) {
-  check.require(x.device().is_cuda(), "cuDNN runs on CUDA tensors only (PANS_BN=cudnn selects it for CUDA layers)");
+  check.require(x.device().is_cuda(), "cuDNN runs on CUDA tensors only (normalization cudnn selects it for CUDA layers)");
   log_cudnn_once();
   ran_on_cuda_with_bf16(check, x, launch);
 }

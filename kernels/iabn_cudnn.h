@@ -1,4 +1,5 @@
-// InPlace-ABN computed by cuDNN (PANS_BN=cudnn): the library alternative of kernels/iabn.h for CUDA
+// InPlace-ABN computed by cuDNN (normalization cudnn, PANS_BN=cudnn; its layer is
+// layers/cudnn_batch_norm_activation.h): the library alternative of kernels/iabn.h for CUDA
 // tensors, a cross-check and a speed baseline, used only when asked for. It is what PyTorch's
 // BatchNorm2d + LeakyReLU pair computes: cuDNN's standard batch normalisation with scale
 // gamma_hat = |w| + eps, then a separate leaky ReLU pass (kernels/cuda/cudnn_elementwise.h).
@@ -18,19 +19,9 @@
 // running statistics (momentum, unbiased variance, as iABN). Accumulated (+=): dw, db.
 #pragma once
 
-#include <string>
-
 #include "kernels/iabn.h"
 
 namespace pans {
-
-enum class IabnImplementation { Native, Cudnn };
-
-// PANS_BN's values: "native" or "cudnn"; throws pans::Error naming PANS_BN otherwise.
-IabnImplementation parse_iabn_implementation(const std::string& text);
-
-// PANS_BN from the environment, read once per process; Native when unset.
-IabnImplementation iabn_implementation_from_environment();
 
 // What a training forward leaves for its backward: cuDNN's batch mean and 1/sqrt(var + eps) {C},
 // and its reserve space (bytes, possibly none).

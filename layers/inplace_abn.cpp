@@ -4,22 +4,12 @@ namespace pans {
 
 InPlaceAbn::InPlaceAbn(const std::string& name, std::int64_t channels, IabnActivation activation,
                        const LayerOptions& options)
-    : weight(constant_parameter(child_name(name, "weight"), {channels}, 1.0, options)),
-      bias(constant_parameter(child_name(name, "bias"), {channels}, 0.0, options)),
-      running_mean{child_name(name, "running_mean"), constant_tensor({channels}, 0.0, options)},
-      running_var{child_name(name, "running_var"), constant_tensor({channels}, 1.0, options)},
+    : NormActivation(name, channels, activation, options),
       batch_var_(Tensor::empty({channels}, options.dtype, options.device)),
-      reducer_(options.batch_statistics_reducer),
-      cudnn_(options.iabn_implementation == IabnImplementation::Cudnn && options.device.is_cuda()) {
-  params_.activation = activation;
-  PANS_CHECK(!(cudnn_ && reducer_ != nullptr), "InPlaceAbn ", name,
-             ": PANS_BN=cudnn takes the statistics of this rank's batch only; synchronized InPlace-ABN (data "
-             "parallel training) needs PANS_BN=native");
-}
+      reducer_(options.batch_statistics_reducer) {}
 
 Tensor InPlaceAbn::forward(Tensor x, Mode mode) {
   mode_ = mode;
-  if (cudnn_) return forward_cudnn(x);
   if (mode == Mode::Train && reducer_ != nullptr)
     forward_train_synchronized(x);
   else if (mode == Mode::Train)
@@ -33,9 +23,7 @@ Tensor InPlaceAbn::forward(Tensor x, Mode mode) {
 void InPlaceAbn::backward(const Tensor& dz, Tensor& dx) {
   PANS_CHECK(output_.defined(), "InPlaceAbn ", weight.name, ": backward without a forward");
   const bool train = mode_ == Mode::Train;
-  if (cudnn_)
-    backward_cudnn(dz, dx);
-  else if (train && reducer_ != nullptr)
+  if (train && reducer_ != nullptr)
     backward_train_synchronized(dz, dx);
   else
     iabn_backward(output_, dz, weight.value, bias.value, train ? batch_var_ : running_var.value, dx, weight.grad,
@@ -61,38 +49,6 @@ void InPlaceAbn::backward_train_synchronized(const Tensor& dz, Tensor& dx) {
   reducer_->sum_over_ranks(sums);
   iabn_backward_input_train(output_, dz, weight.value, bias.value, batch_var_, sum_dy, sum_xhat_dy, batch_count_, dx,
                             params_);
-}
-
-Tensor InPlaceAbn::forward_cudnn(const Tensor& x) {
-  Tensor z = Tensor::empty(x.shape(), x.dtype(), x.device());
-  if (mode_ == Mode::Train) {
-    iabn_cudnn_forward_train(x, z, weight.value, bias.value, running_mean.value, running_var.value, cudnn_saved_,
-                             params_);
-    cudnn_input_ = x;
-  } else {
-    iabn_cudnn_forward_eval(x, z, weight.value, bias.value, running_mean.value, running_var.value, params_);
-  }
-  output_ = z;
-  return z;
-}
-
-void InPlaceAbn::backward_cudnn(const Tensor& dz, Tensor& dx) {
-  PANS_CHECK(mode_ == Mode::Train, "InPlaceAbn ", weight.name,
-             ": PANS_BN=cudnn has no backward after an Eval forward (cuDNN has no inference backward)");
-  iabn_cudnn_backward_train(cudnn_input_, output_, dz, dx, weight.value, bias.value, weight.grad, bias.grad,
-                            cudnn_saved_, params_);
-  cudnn_input_ = Tensor();
-  cudnn_saved_ = CudnnBatchNormSaved();
-}
-
-void InPlaceAbn::append_parameters(std::vector<Parameter>& out) const {
-  out.push_back(weight);
-  out.push_back(bias);
-}
-
-void InPlaceAbn::append_buffers(std::vector<Buffer>& out) const {
-  out.push_back(running_mean);
-  out.push_back(running_var);
 }
 
 }  // namespace pans

@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "kernels/iabn_cudnn.h"
+#include "config/implementations.h"
 #include "tensor/tensor.h"
 
 namespace pans {
@@ -48,9 +48,10 @@ struct LayerOptions {
   // with these options takes its training statistics over all ranks through it. Null: local
   // statistics. Not owned; it must outlive the layers.
   BatchStatisticsReducer* batch_statistics_reducer = nullptr;
-  // How CUDA InPlaceAbn layers compute: pans' kernels, or cuDNN's batch norm plus a separate
-  // activation (PANS_BN=cudnn, kernels/iabn_cudnn.h). cpu layers have the CPU reference only.
-  IabnImplementation iabn_implementation = iabn_implementation_from_environment();
+  // Which normalisation layer make_norm_activation builds for CUDA layers (layers/norm_activation.h):
+  // pans' InPlace-ABN or cuDNN's batch norm plus a separate activation. The app's choice
+  // (config/implementations.h); cpu layers have the CPU reference only.
+  NormImplementation normalization = NormImplementation::Native;
 };
 
 // "prefix.name", or "name" when the prefix is empty.

@@ -11,21 +11,21 @@ PyramidPoolingBranch::PyramidPoolingBranch(const std::string& name, int bins, st
                                            std::int64_t out_channels, const LayerOptions& options)
     : bins_(bins),
       conv_(child_name(name, "1"), {in_channels, out_channels, 1, {}, false}, options),
-      bn_(child_name(name, "2"), out_channels, IabnActivation::LeakyRelu, options) {
+      bn_(make_norm_activation(child_name(name, "2"), out_channels, IabnActivation::LeakyRelu, options)) {
   PANS_CHECK(bins > 0, "PyramidPoolingBranch ", name, ": bins must be > 0, got ", bins);
 }
 
 Tensor PyramidPoolingBranch::forward(const Tensor& x, Mode mode) {
   input_shape_ = x.shape();
   const Tensor pooled = adaptive_avg_pool2d_forward(x, bins_, bins_);
-  const Tensor z = bn_.forward(conv_.forward(pooled), mode);
+  const Tensor z = bn_->forward(conv_.forward(pooled), mode);
   return resize_bilinear_forward(z, x.dim(1), x.dim(2));
 }
 
 Tensor PyramidPoolingBranch::backward(const Tensor& dy) {
   Tensor dz = Tensor::empty({dy.dim(0), bins_, bins_, dy.dim(3)}, dy.dtype(), dy.device());
   resize_bilinear_backward(dy, dz);
-  bn_.backward(dz, dz);
+  bn_->backward(dz, dz);
   const Tensor dpooled = conv_.backward(dz);
   Tensor dx = Tensor::empty(input_shape_, dy.dtype(), dy.device());
   adaptive_avg_pool2d_backward(dpooled, dx);
@@ -34,10 +34,10 @@ Tensor PyramidPoolingBranch::backward(const Tensor& dy) {
 
 void PyramidPoolingBranch::append_parameters(std::vector<Parameter>& out) const {
   conv_.append_parameters(out);
-  bn_.append_parameters(out);
+  bn_->append_parameters(out);
 }
 
-void PyramidPoolingBranch::append_buffers(std::vector<Buffer>& out) const { bn_.append_buffers(out); }
+void PyramidPoolingBranch::append_buffers(std::vector<Buffer>& out) const { bn_->append_buffers(out); }
 
 PyramidPooling::PyramidPooling(const std::string& name, const std::vector<int>& bins, std::int64_t in_channels,
                                std::int64_t branch_channels, const LayerOptions& options)

@@ -12,11 +12,12 @@
 // backward: dx (=), a new tensor: the concat's slice of the gradient plus every branch's.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "layers/conv2d.h"
-#include "layers/inplace_abn.h"
+#include "layers/norm_activation.h"
 
 namespace pans {
 
@@ -34,7 +35,7 @@ class PyramidPoolingBranch {
  private:
   int bins_;
   Conv2d conv_;
-  InPlaceAbn bn_;
+  std::unique_ptr<NormActivation> bn_;
   Shape input_shape_;
 };
 

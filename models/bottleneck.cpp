@@ -18,21 +18,22 @@ Bottleneck::Bottleneck(const std::string& name, const BottleneckConfig& config, 
              {config.width, config.width, 3, {config.stride, /*padding=*/config.dilation, config.dilation}, false},
              options),
       conv3_(child_name(name, "convs.conv3"), pointwise(config.width, kBottleneckExpansion * config.width), options),
-      bn1_(child_name(name, "convs.bn1"), config.width, IabnActivation::LeakyRelu, options),
-      bn2_(child_name(name, "convs.bn2"), config.width, IabnActivation::LeakyRelu, options),
-      bn3_(child_name(name, "convs.bn3"), kBottleneckExpansion * config.width, IabnActivation::Identity, options) {
+      bn1_(make_norm_activation(child_name(name, "convs.bn1"), config.width, IabnActivation::LeakyRelu, options)),
+      bn2_(make_norm_activation(child_name(name, "convs.bn2"), config.width, IabnActivation::LeakyRelu, options)),
+      bn3_(make_norm_activation(child_name(name, "convs.bn3"), kBottleneckExpansion * config.width,
+                                IabnActivation::Identity, options)) {
   const std::int64_t out_channels = kBottleneckExpansion * config.width;
   if (config.stride != 1 || config.in_channels != out_channels) {
     proj_conv_.emplace(child_name(name, "proj_conv"), pointwise(config.in_channels, out_channels, config.stride),
                        options);
-    proj_bn_.emplace(child_name(name, "proj_bn"), out_channels, IabnActivation::Identity, options);
+    proj_bn_ = make_norm_activation(child_name(name, "proj_bn"), out_channels, IabnActivation::Identity, options);
   }
 }
 
 Tensor Bottleneck::forward(const Tensor& x, Mode mode) {
-  const Tensor z1 = bn1_.forward(conv1_.forward(x), mode);
-  const Tensor z2 = bn2_.forward(conv2_.forward(z1), mode);
-  const Tensor branch = bn3_.forward(conv3_.forward(z2), mode);
+  const Tensor z1 = bn1_->forward(conv1_.forward(x), mode);
+  const Tensor z2 = bn2_->forward(conv2_.forward(z1), mode);
+  const Tensor branch = bn3_->forward(conv3_.forward(z2), mode);
   const Tensor shortcut = has_projection() ? proj_bn_->forward(proj_conv_->forward(x), mode) : x;
   return add_.forward(branch, shortcut);
 }
@@ -40,8 +41,8 @@ Tensor Bottleneck::forward(const Tensor& x, Mode mode) {
 Tensor Bottleneck::backward(Tensor dout, const GradientReadyHook& ready) {
   add_.backward(dout, dout);  // dout now holds the gradient at both the branch and the shortcut
   Tensor dbranch = Tensor::empty(dout.shape(), dout.dtype(), dout.device());
-  bn3_.backward(dout, dbranch);
-  report_gradients_ready(ready, bn3_);
+  bn3_->backward(dout, dbranch);
+  report_gradients_ready(ready, *bn3_);
   Tensor dshortcut = dout;
   if (has_projection()) {
     proj_bn_->backward(dout, dout);
@@ -51,12 +52,12 @@ Tensor Bottleneck::backward(Tensor dout, const GradientReadyHook& ready) {
   }
   Tensor d2 = conv3_.backward(dbranch);
   report_gradients_ready(ready, conv3_);
-  bn2_.backward(d2, d2);
-  report_gradients_ready(ready, bn2_);
+  bn2_->backward(d2, d2);
+  report_gradients_ready(ready, *bn2_);
   Tensor d1 = conv2_.backward(d2);
   report_gradients_ready(ready, conv2_);
-  bn1_.backward(d1, d1);
-  report_gradients_ready(ready, bn1_);
+  bn1_->backward(d1, d1);
+  report_gradients_ready(ready, *bn1_);
   Tensor dx = conv1_.backward(d1);
   report_gradients_ready(ready, conv1_);
   add_into(dx, dshortcut);
@@ -65,11 +66,11 @@ Tensor Bottleneck::backward(Tensor dout, const GradientReadyHook& ready) {
 
 void Bottleneck::append_parameters(std::vector<Parameter>& out) const {
   conv1_.append_parameters(out);
-  bn1_.append_parameters(out);
+  bn1_->append_parameters(out);
   conv2_.append_parameters(out);
-  bn2_.append_parameters(out);
+  bn2_->append_parameters(out);
   conv3_.append_parameters(out);
-  bn3_.append_parameters(out);
+  bn3_->append_parameters(out);
   if (has_projection()) {
     proj_conv_->append_parameters(out);
     proj_bn_->append_parameters(out);
@@ -77,9 +78,9 @@ void Bottleneck::append_parameters(std::vector<Parameter>& out) const {
 }
 
 void Bottleneck::append_buffers(std::vector<Buffer>& out) const {
-  bn1_.append_buffers(out);
-  bn2_.append_buffers(out);
-  bn3_.append_buffers(out);
+  bn1_->append_buffers(out);
+  bn2_->append_buffers(out);
+  bn3_->append_buffers(out);
   if (has_projection()) proj_bn_->append_buffers(out);
 }
 

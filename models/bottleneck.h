@@ -19,11 +19,12 @@
 #pragma once
 
 #include <optional>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "layers/conv2d.h"
-#include "layers/inplace_abn.h"
+#include "layers/norm_activation.h"
 #include "layers/residual_add_leaky.h"
 #include "models/gradient_ready.h"
 
@@ -50,9 +51,9 @@ class Bottleneck {
 
  private:
   Conv2d conv1_, conv2_, conv3_;
-  InPlaceAbn bn1_, bn2_, bn3_;
+  std::unique_ptr<NormActivation> bn1_, bn2_, bn3_;
   std::optional<Conv2d> proj_conv_;
-  std::optional<InPlaceAbn> proj_bn_;
+  std::unique_ptr<NormActivation> proj_bn_;  // with proj_conv_
   ResidualAddLeaky add_;
 };
 

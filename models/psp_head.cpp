@@ -8,17 +8,17 @@ PspHead::ConvAbnDropout::ConvAbnDropout(const std::string& conv_name, const std:
                                         const std::string& dropout_name, std::int64_t in_channels,
                                         std::int64_t out_channels, double dropout_p, const LayerOptions& options)
     : conv(conv_name, {in_channels, out_channels, 3, {/*stride=*/1, /*padding=*/1, /*dilation=*/1}, false}, options),
-      abn(abn_name, out_channels, IabnActivation::LeakyRelu, options),
+      abn(make_norm_activation(abn_name, out_channels, IabnActivation::LeakyRelu, options)),
       dropout(dropout_name, dropout_p, options.seed) {}
 
 Tensor PspHead::ConvAbnDropout::forward(const Tensor& x, Mode mode, std::uint64_t step) {
-  return dropout.forward(abn.forward(conv.forward(x), mode), mode, step);
+  return dropout.forward(abn->forward(conv.forward(x), mode), mode, step);
 }
 
 Tensor PspHead::ConvAbnDropout::backward(Tensor dy, const GradientReadyHook& ready) {
   dropout.backward(dy, dy);
-  abn.backward(dy, dy);
-  report_gradients_ready(ready, abn);
+  abn->backward(dy, dy);
+  report_gradients_ready(ready, *abn);
   Tensor dx = conv.backward(dy);
   report_gradients_ready(ready, conv);
   return dx;
@@ -26,7 +26,7 @@ Tensor PspHead::ConvAbnDropout::backward(Tensor dy, const GradientReadyHook& rea
 
 void PspHead::ConvAbnDropout::append_parameters(std::vector<Parameter>& out) const {
   conv.append_parameters(out);
-  abn.append_parameters(out);
+  abn->append_parameters(out);
 }
 
 PspHead::PspHead(const std::string& name, const PspNetConfig& config, const LayerOptions& options)
@@ -73,8 +73,8 @@ void PspHead::append_parameters(std::vector<Parameter>& out) const {
 
 void PspHead::append_buffers(std::vector<Buffer>& out) const {
   pyramid_.append_buffers(out);
-  last_.abn.append_buffers(out);
-  if (deep_supervision_) deep_supervision_->abn.append_buffers(out);
+  last_.abn->append_buffers(out);
+  if (deep_supervision_) deep_supervision_->abn->append_buffers(out);
 }
 
 }  // namespace pans

@@ -16,12 +16,13 @@
 #pragma once
 
 #include <optional>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "layers/conv2d.h"
 #include "layers/dropout2d.h"
-#include "layers/inplace_abn.h"
+#include "layers/norm_activation.h"
 #include "layers/pyramid_pooling.h"
 #include "models/gradient_ready.h"
 #include "models/pspnet_config.h"
@@ -53,7 +54,7 @@ class PspHead {
     Tensor backward(Tensor dy, const GradientReadyHook& ready);
     void append_parameters(std::vector<Parameter>& out) const;
     Conv2d conv;
-    InPlaceAbn abn;
+    std::unique_ptr<NormActivation> abn;
     Dropout2d dropout;
   };
 

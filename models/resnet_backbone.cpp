@@ -21,7 +21,8 @@ int block_stride(int layer, int block) {
 ResNetBackbone::ResNetBackbone(const std::string& name, const PspNetConfig& config, const LayerOptions& options)
     : stem_conv_(child_name(name, "mod1.conv1"),
                  {3, config.stem_channels, 7, {/*stride=*/2, /*padding=*/3, /*dilation=*/1}, false}, options),
-      stem_bn_(child_name(name, "mod1.bn1"), config.stem_channels, IabnActivation::LeakyRelu, options) {
+      stem_bn_(make_norm_activation(child_name(name, "mod1.bn1"), config.stem_channels, IabnActivation::LeakyRelu,
+                                    options)) {
   std::int64_t in_channels = config.stem_channels;
   for (int layer = 0; layer < 4; ++layer) {
     PANS_CHECK(config.blocks[std::size_t(layer)] >= 1, "ResNetBackbone: layer", layer + 1, " needs at least one block");
@@ -40,7 +41,7 @@ ResNetBackbone::ResNetBackbone(const std::string& name, const PspNetConfig& conf
 }
 
 BackboneFeatures ResNetBackbone::forward(const Tensor& images, Mode mode) {
-  Tensor x = pool_.forward(stem_bn_.forward(stem_conv_.forward(images), mode));
+  Tensor x = pool_.forward(stem_bn_->forward(stem_conv_.forward(images), mode));
   BackboneFeatures features;
   for (std::size_t layer = 0; layer < layers_.size(); ++layer) {
     for (Bottleneck& block : layers_[layer]) x = block.forward(x, mode);
@@ -57,8 +58,8 @@ void ResNetBackbone::backward(Tensor dlayer4, const Tensor& dlayer3, const Gradi
     for (std::size_t block = layers_[layer].size(); block-- > 0;) d = layers_[layer][block].backward(d, ready);
   }
   d = pool_.backward(d);
-  stem_bn_.backward(d, d);
-  report_gradients_ready(ready, stem_bn_);
+  stem_bn_->backward(d, d);
+  report_gradients_ready(ready, *stem_bn_);
   stem_conv_.backward(d, InputGradient::Skip);
   report_gradients_ready(ready, stem_conv_);
 }
@@ -78,13 +79,13 @@ SpatialSizes ResNetBackbone::spatial_sizes(std::int64_t input_size) const {
 
 void ResNetBackbone::append_parameters(std::vector<Parameter>& out) const {
   stem_conv_.append_parameters(out);
-  stem_bn_.append_parameters(out);
+  stem_bn_->append_parameters(out);
   for (const std::vector<Bottleneck>& blocks : layers_)
     for (const Bottleneck& block : blocks) block.append_parameters(out);
 }
 
 void ResNetBackbone::append_buffers(std::vector<Buffer>& out) const {
-  stem_bn_.append_buffers(out);
+  stem_bn_->append_buffers(out);
   for (const std::vector<Bottleneck>& blocks : layers_)
     for (const Bottleneck& block : blocks) block.append_buffers(out);
 }

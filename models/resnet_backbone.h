@@ -14,11 +14,12 @@
 //           The image gradient is not computed. Consumes dlayer4.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "layers/conv2d.h"
-#include "layers/inplace_abn.h"
+#include "layers/norm_activation.h"
 #include "layers/max_pool.h"
 #include "models/bottleneck.h"
 #include "models/gradient_ready.h"
@@ -49,7 +50,7 @@ class ResNetBackbone {
 
  private:
   Conv2d stem_conv_;
-  InPlaceAbn stem_bn_;
+  std::unique_ptr<NormActivation> stem_bn_;
   MaxPool2d pool_;
   std::vector<std::vector<Bottleneck>> layers_;  // layers_[0..3] = layer1..layer4
 };

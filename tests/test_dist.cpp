@@ -37,7 +37,7 @@ TEST_CASE("launch environment: no launcher is rank 0 of 1") {
 
 TEST_CASE("launch environment: mpirun, srun and torchrun variables") {
   struct Case {
-    Environment environment;
+    EnvironmentValues environment;
     RankInfo expected;
   };
   const Case cases[] = {
@@ -131,28 +131,6 @@ TEST_CASE("communicator: the NCCL backend at world size 1") {
   nccl->barrier();
   check_ranks_agree(*nccl, configuration_hash("recipe"));
   CHECK(values.to(Device::cpu()).to_vector<double>() == host.to_vector<double>());
-}
-
-TEST_CASE("gradient averager: PANS_DIST_OVERLAP") {
-  unsetenv("PANS_DIST_OVERLAP");
-  CHECK(gradient_overlap_from_environment());
-  setenv("PANS_DIST_OVERLAP", "0", 1);
-  CHECK_FALSE(gradient_overlap_from_environment());
-  setenv("PANS_DIST_OVERLAP", "1", 1);
-  CHECK(gradient_overlap_from_environment());
-  setenv("PANS_DIST_OVERLAP", "no", 1);
-  CHECK_THROWS_WITH_AS(gradient_overlap_from_environment(), doctest::Contains("PANS_DIST_OVERLAP=\"no\""), Error);
-  unsetenv("PANS_DIST_OVERLAP");
-}
-
-TEST_CASE("communicator: PANS_DIST_TIMEOUT") {
-  unsetenv("PANS_DIST_TIMEOUT");
-  CHECK(collective_timeout_from_environment() == 600.0);
-  setenv("PANS_DIST_TIMEOUT", "2.5", 1);
-  CHECK(collective_timeout_from_environment() == 2.5);
-  setenv("PANS_DIST_TIMEOUT", "0", 1);
-  CHECK_THROWS_WITH_AS(collective_timeout_from_environment(), doctest::Contains("PANS_DIST_TIMEOUT=\"0\""), Error);
-  unsetenv("PANS_DIST_TIMEOUT");
 }
 
 TEST_CASE("configuration hash: FNV-1a 64") {

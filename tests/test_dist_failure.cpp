@@ -9,6 +9,7 @@
 #include <cstring>
 #include <thread>
 
+#include "config/environment.h"
 #include "dist/communicator.h"
 
 using namespace pans;
@@ -21,7 +22,7 @@ int main(int argc, char** argv) {
   }
   try {
     const std::unique_ptr<Communicator> communicator =
-        make_communicator(CommBackend::Mpi, collective_timeout_from_environment());
+        make_communicator(CommBackend::Mpi, implementations_from_environment().collective_timeout_seconds);
     Tensor values = Tensor::zeros({16});
     communicator->all_reduce(values, ReduceOp::Sum);  // both ranks alive
     if (communicator->rank() == 1) {

@@ -26,6 +26,7 @@
 #include <string>
 #include <vector>
 
+#include "config/environment.h"
 #include "data/scenes/generator.h"
 #include "dist/agreement.h"
 #include "dist/communicator.h"
@@ -50,7 +51,7 @@ namespace {
 
 Communicator& world() {
   static const std::unique_ptr<Communicator> communicator =
-      make_communicator(CommBackend::Mpi, collective_timeout_from_environment());
+      make_communicator(CommBackend::Mpi, implementations_from_environment().collective_timeout_seconds);
   return *communicator;
 }
 

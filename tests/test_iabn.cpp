@@ -426,13 +426,6 @@ TEST_CASE("iabn rejects mixed devices") {
                        doctest::Contains("all tensors must be on one device, w is on cuda:0 and x on cpu"), Error);
 }
 
-TEST_CASE("iabn implementation: PANS_BN takes native or cudnn, anything else is refused by name") {
-  CHECK(parse_iabn_implementation("native") == IabnImplementation::Native);
-  CHECK(parse_iabn_implementation("cudnn") == IabnImplementation::Cudnn);
-  for (const char* bad : {"", "cuDNN", "cudnn "})
-    CHECK_THROWS_WITH_AS(parse_iabn_implementation(bad), doctest::Contains("PANS_BN='"), Error);
-}
-
 TEST_CASE("iabn cudnn: cpu tensors are refused by name (cuDNN runs on CUDA tensors only)") {
   const Tensor x = Tensor::zeros({2, 5, 7, 3});
   Tensor z = Tensor::empty(kShape), running_mean = Tensor::zeros({3}), running_var = Tensor::zeros({3});

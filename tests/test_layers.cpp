@@ -17,6 +17,7 @@
 #include "kernels/random.h"
 #include "layers/classifier.h"
 #include "layers/conv2d.h"
+#include "layers/cudnn_batch_norm_activation.h"
 #include "layers/dropout2d.h"
 #include "layers/gradient_sum.h"
 #include "layers/inplace_abn.h"
@@ -119,6 +120,21 @@ TEST_CASE("Conv2d: Kaiming-normal init, deterministic per (seed, name), zero bia
     for (float value : p.grad.to_vector<float>()) CHECK(value == 0.0f);
   CHECK(parameters_of(a)[0].name == "body.mod1.conv1.weight");
   CHECK(parameters_of(a)[1].name == "body.mod1.conv1.bias");
+}
+
+TEST_CASE("normalisation layers: cpu layers are InPlaceAbn whatever is asked for; cuDNN's refuses cpu layers") {
+  for (const NormImplementation asked : {NormImplementation::Native, NormImplementation::Cudnn}) {
+    LayerOptions options = kFloat64;
+    options.normalization = asked;
+    const std::unique_ptr<NormActivation> layer = make_norm_activation("bn", 3, IabnActivation::LeakyRelu, options);
+    CHECK(dynamic_cast<InPlaceAbn*>(layer.get()) != nullptr);
+    std::vector<Parameter> parameters;
+    layer->append_parameters(parameters);
+    REQUIRE(parameters.size() == 2);
+    CHECK(parameters[0].name == "bn.weight");
+  }
+  CHECK_THROWS_WITH_AS(CudnnBatchNormActivation("bn", 3, IabnActivation::LeakyRelu, kFloat64),
+                       doctest::Contains("cuDNN runs on CUDA layers only"), Error);
 }
 
 TEST_CASE("InPlaceAbn: forward overwrites its input's memory and keeps it as the saved output") {

@@ -1,5 +1,6 @@
 // The doctest runner of the CUDA test binaries, native and emulated. It prints where the kernels
-// run. Natively without a usable GPU every test case exits with ctest's skip code (77) after saying
+// run, and configures them from the environment as an app would (PANS_SYNC_CHECK=1 pins a GPU fault
+// on its kernel). Natively without a usable GPU every test case exits with ctest's skip code (77) after saying
 // why; listing the cases (ctest discovery) still works.
 #define DOCTEST_CONFIG_IMPLEMENT
 #include <doctest/doctest.h>
@@ -7,6 +8,8 @@
 #include <cstdio>
 #include <cstring>
 
+#include "config/environment.h"
+#include "kernels/configuration.h"
 #include "tensor/cuda_runtime.h"
 
 namespace {
@@ -27,6 +30,7 @@ int main(int argc, char** argv) {
     }
     std::printf("CUDA kernels run on: %s\n", pans::cuda_device_name(0).c_str());
   }
+  pans::configure_kernels(pans::implementations_from_environment());
   doctest::Context context(argc, argv);
   return context.run();
 }

@@ -18,6 +18,7 @@
 #include <optional>
 #include <string>
 
+#include "config/implementations.h"
 #include "data/augment.h"
 #include "data/scenes/scene_config.h"
 #include "models/pspnet_config.h"
@@ -55,6 +56,9 @@ struct TrainConfig {
   int keep_checkpoints = 2;                // older complete checkpoints are deleted
   std::string out = "runs/train_pans";
   StartFrom start = StartFrom::Scratch;
+  // The run uses its normalization (the layers') and overlap_gradient_averaging; train_pans
+  // configures the kernels with the same value (kernels/configuration.h).
+  Implementations implementations;
 };
 
 // The defaults of a device type, data_root left empty (see embedded_dataset()).

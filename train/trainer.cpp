@@ -79,7 +79,8 @@ class TrainingRun {
         batches_per_epoch_(sampler_.shard_size() / config.batch),
         recipe_(recipe_json(config, communicator.world_size(), iterations_)),
         batch_statistics_(communicator),
-        model_(config.model, {DType::F32, config.device, config.seed, data_parallel_ ? &batch_statistics_ : nullptr}),
+        model_(config.model, {DType::F32, config.device, config.seed, data_parallel_ ? &batch_statistics_ : nullptr,
+                              config.implementations.normalization}),
         optimizer_(config.momentum, config.weight_decay),
         schedule_(config.lr, iterations_, config.lr_power) {
     const std::vector<Parameter> parameters = model_.parameters();
@@ -205,7 +206,7 @@ class TrainingRun {
     if (data_parallel_) average_over_ranks(main, deep);
     PANS_CHECK(std::isfinite(main) && std::isfinite(deep), "training diverged at iteration ", iteration_ + 1,
                ": loss main ", main, ", deep supervision ", deep, " (try a lower --lr)");
-    if (data_parallel_ && overlap_gradients_) {
+    if (data_parallel_ && config_.implementations.overlap_gradient_averaging) {
       // Each bucket of gradients is averaged while the backward computes the layers below it.
       model_.backward(dmain, ddeep,
                       [this](const std::vector<Parameter>& ready) { gradient_averager_->on_gradients_ready(ready); });
@@ -351,7 +352,6 @@ class TrainingRun {
   PspNet model_;
   SgdOptimizer optimizer_;
   std::unique_ptr<GradientAverager> gradient_averager_;
-  const bool overlap_gradients_ = gradient_overlap_from_environment();
   const PolyLearningRate schedule_;
   std::unique_ptr<MetricsLog> log_;
 

@@ -8,13 +8,13 @@
 #include <algorithm>
 #include <array>
 #include <cstdio>
-#include <cstdlib>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <tuple>
 #include <vector>
 
+#include "kernels/configuration.h"
 #include "kernels/cuda/cudnn.h"
 #include "kernels/cuda/cudnn_elementwise.h"
 #include "tensor/cuda_check.h"
@@ -90,31 +90,6 @@ const char* algo_name(cudnnConvolutionBwdFilterAlgo_t algo) {
       "CUDNN_CONVOLUTION_BWD_FILTER_ALGO_WINOGRAD",  "CUDNN_CONVOLUTION_BWD_FILTER_ALGO_WINOGRAD_NONFUSED",
       "CUDNN_CONVOLUTION_BWD_FILTER_ALGO_FFT_TILING"};
   return std::size_t(algo) < names.size() ? names[std::size_t(algo)] : "CUDNN_CONVOLUTION_BWD_FILTER_ALGO_?";
-}
-
-std::mutex& settings_mutex() {
-  static std::mutex mutex;
-  return mutex;
-}
-
-CudnnAlgoSearch& search_setting() {
-  static CudnnAlgoSearch search = [] {
-    const char* text = std::getenv("PANS_CUDNN_SEARCH");
-    if (text == nullptr || std::string(text) == "find") return CudnnAlgoSearch::Find;
-    PANS_CHECK(std::string(text) == "heuristic", "PANS_CUDNN_SEARCH=", text, ": expected find or heuristic");
-    return CudnnAlgoSearch::Heuristic;
-  }();
-  return search;
-}
-
-std::size_t workspace_limit_bytes() {
-  static const std::size_t limit = [] {
-    const char* text = std::getenv("PANS_CUDNN_WORKSPACE_MB");
-    const long long megabytes = text == nullptr ? 4096 : std::atoll(text);
-    PANS_CHECK(megabytes >= 0, "PANS_CUDNN_WORKSPACE_MB=", text, ": expected a size in MiB");
-    return std::size_t(megabytes) << 20;
-  }();
-  return limit;
 }
 
 // One problem's descriptors and chosen algorithm; built once per key, then only read.
@@ -247,7 +222,7 @@ void choose(cudnnHandle_t handle, Plan& plan, CudnnAlgoSearch search) {
     PANS_CUDNN_CHECK(cudnnSetConvolutionMathType(plan.conv.get(), candidate.mathType));
     std::size_t bytes = 0;
     if (Api::workspace(handle, plan, candidate.algo, &bytes) != CUDNN_STATUS_SUCCESS) continue;
-    if (bytes > workspace_limit_bytes()) {
+    if (bytes > kernel_configuration().cudnn_workspace_bytes) {
       rejected += std::string(" ") + algo_name(candidate.algo) + " (" + std::to_string(bytes >> 20) + " MiB)";
       continue;
     }
@@ -280,11 +255,7 @@ const Plan& plan_for(const cpu::Conv2dGeometry& g, DType dtype, Conv2dPass pass)
 
   auto plan = std::make_unique<Plan>();
   describe(*plan, g, dtype);
-  CudnnAlgoSearch search;
-  {
-    const std::lock_guard<std::mutex> settings_lock(settings_mutex());
-    search = search_setting();
-  }
+  const CudnnAlgoSearch search = kernel_configuration().cudnn_search;
   cudnnHandle_t handle = cudnn_handle();
   switch (pass) {
     case Conv2dPass::Forward:
@@ -329,11 +300,6 @@ const char* conv2d_pass_name(Conv2dPass pass) {
       return "wgrad";
   }
   return "?";
-}
-
-void set_conv2d_cudnn_search(CudnnAlgoSearch search) {
-  const std::lock_guard<std::mutex> lock(settings_mutex());
-  search_setting() = search;
 }
 
 Conv2dCudnnChoice conv2d_cudnn_choice(const cpu::Conv2dGeometry& g, DType dtype, Conv2dPass pass) {

@@ -20,13 +20,13 @@
 // stream, like every pans kernel. Outputs: y (=) and dx (=); dw (+=) and dbias (+=) accumulate
 // (cuDNN's beta = 1). bias and dbias may be null.
 //
-// Algorithms: chosen once per (geometry, dtype, pass, device) and cached. The search is, per
-// set_conv2d_cudnn_search or else PANS_CUDNN_SEARCH=find|heuristic (default find):
+// Algorithms: chosen once per (geometry, dtype, pass, device) and cached. The search is the
+// configuration's (kernels/configuration.h: Implementations::cudnn_search, default find):
 //   Find       cudnnFind*Algorithm: cuDNN times its algorithms on buffers it allocates itself
 //              (PyTorch's cudnn.benchmark = True); falls back to Heuristic if that fails;
 //   Heuristic  cudnnGet*Algorithm_v7: cuDNN's ranked guess, nothing run.
-// The first candidate that succeeded and needs at most the workspace limit wins (default 4 GiB,
-// PANS_CUDNN_WORKSPACE_MB overrides). The workspace is a Tensor from the caching allocator, taken
+// The first candidate that succeeded and needs at most the workspace limit wins
+// (Implementations::cudnn_workspace_bytes, default 4 GiB). The workspace is a Tensor from the caching allocator, taken
 // per call and released after enqueueing (stream-ordered, so reuse waits for the call).
 #pragma once
 
@@ -39,12 +39,8 @@
 namespace pans::cuda {
 
 enum class Conv2dPass { Forward, BackwardInput, BackwardWeight };
-enum class CudnnAlgoSearch { Find, Heuristic };
 
 const char* conv2d_pass_name(Conv2dPass pass);  // "fwd", "dgrad", "wgrad"
-
-// Process-wide; applies to shapes not yet cached.
-void set_conv2d_cudnn_search(CudnnAlgoSearch search);
 
 // What cuDNN runs for one problem: the algorithm's name, its math type, workspace, determinism and
 // how it was chosen. Choosing it (a Find, the first time) needs the device.

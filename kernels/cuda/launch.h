@@ -1,8 +1,8 @@
 // The one way pans launches a kernel, and the kernel-side helpers that differ between a GPU and
 // the SIMT emulator. Kernel files call launch() instead of writing <<<...>>>:
 //   - under nvcc it is the real launch, then cudaGetLastError reported with the kernel's name; with
-//     PANS_SYNC_CHECK=1 in the environment it also synchronises, so an asynchronous fault is pinned
-//     on the kernel that caused it;
+//     the sync check configured (kernels/configuration.h; PANS_SYNC_CHECK=1) it also synchronises,
+//     so an asynchronous fault is pinned on the kernel that caused it;
 //   - in the emulator build (PANS_SIMT_EMU) it runs the same kernel source on the CPU
 //     (kernels/emu/scheduler.h), each emulated thread with its own copy of the arguments.
 #pragma once
@@ -10,11 +10,11 @@
 #include <cuda_runtime.h>
 
 #include <cstdint>
-#include <cstdlib>
 #include <tuple>
 #include <type_traits>
 #include <utility>
 
+#include "kernels/configuration.h"
 #include "tensor/cuda_check.h"
 
 #ifdef PANS_SIMT_EMU
@@ -22,14 +22,6 @@
 #endif
 
 namespace pans::cuda {
-
-inline bool sync_check_enabled() {
-  static const bool enabled = [] {
-    const char* value = std::getenv("PANS_SYNC_CHECK");
-    return value != nullptr && value[0] == '1';
-  }();
-  return enabled;
-}
 
 // Lets `kernel` use up to `bytes` of dynamic shared memory (above 48 KiB needs this opt-in).
 template <class... Params>
@@ -58,7 +50,7 @@ void launch(const char* kernel_name, void (*kernel)(Params...), dim3 grid, dim3 
   if (status != cudaSuccess)
     PANS_FAIL("launch of ", kernel_name, " (grid ", grid.x, "x", grid.y, "x", grid.z, ", block ", block.x, "x", block.y,
               "x", block.z, ", ", shared_bytes, " B shared) failed: ", cudaGetErrorString(status));
-  if (sync_check_enabled()) {
+  if (kernel_configuration().sync_check) {
     const cudaError_t fault = cudaStreamSynchronize(stream);
     if (fault != cudaSuccess) PANS_FAIL("kernel ", kernel_name, " failed: ", cudaGetErrorString(fault));
   }

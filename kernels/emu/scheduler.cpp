@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "config/environment.h"
 #include "kernels/emu/builtins.h"
 #include "tensor/error.h"
 
@@ -173,8 +174,9 @@ struct Schedule {
 
 Schedule schedule_from_environment() {
   Schedule schedule;
-  if (const char* order = std::getenv("PANS_EMU_SCHEDULE")) {
-    const std::string text = order;
+  const EnvironmentValues values = read_environment({"PANS_EMU_SCHEDULE", "PANS_EMU_SEED"});
+  if (const auto order = values.find("PANS_EMU_SCHEDULE"); order != values.end()) {
+    const std::string& text = order->second;
     if (text == "forward")
       schedule.order = Order::Forward;
     else if (text == "reverse")
@@ -182,7 +184,8 @@ Schedule schedule_from_environment() {
     else
       PANS_CHECK(text == "shuffled", "PANS_EMU_SCHEDULE='", text, "': expected shuffled, forward or reverse");
   }
-  if (const char* seed = std::getenv("PANS_EMU_SEED")) schedule.seed = std::strtoull(seed, nullptr, 0);
+  if (const auto seed = values.find("PANS_EMU_SEED"); seed != values.end())
+    schedule.seed = std::strtoull(seed->second.c_str(), nullptr, 0);
   return schedule;
 }
 
