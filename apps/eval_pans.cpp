@@ -1,4 +1,4 @@
-// eval_pans: anomaly-segmentation results with the CAOS protocol of StreetHazards (method.md §6),
+// eval_pans: anomaly-segmentation results with the CAOS protocol of StreetHazards (docs/metrics.md),
 // printed as a table laid out like the paper's Table 1 and optionally written as JSON and as pooled
 // ROC / precision-recall curves (SVG).
 //

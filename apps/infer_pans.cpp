@@ -1,7 +1,7 @@
 // infer_pans: a train_pans checkpoint over one image or a folder of images, with the paper's
-// multi-scale test protocol (method.md §5): per image a segmentation PNG in the StreetHazards
-// palette, the anomaly map as a heat map, an overlay, and optionally the raw map as .npy
-// (eval/image_inference.h says what each file holds).
+// multi-scale test protocol (docs/method.md#5-test-time-protocol-and-anomaly-scores): per image a
+// segmentation PNG in the StreetHazards palette, the anomaly map as a heat map, an overlay, and
+// optionally the raw map as .npy (eval/image_inference.h says what each file holds).
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <iostream>

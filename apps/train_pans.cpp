@@ -1,7 +1,8 @@
-// train_pans: trains PAnS (method.md §4) on StreetHazards, or, without --data, on the embedded
-// procedural dataset, generated once into data_cache/. With no flags it picks the device (CUDA when
-// a GPU is usable) and the defaults of that device (train/train_config.h): the paper's recipe with
-// the full model on a GPU, a 15-minute recipe with the small preset on the CPU.
+// train_pans: trains PAnS (docs/method.md#4-training-recipe) on StreetHazards, or, without --data,
+// on the embedded procedural dataset, generated once into data_cache/. With no flags it picks the
+// device (CUDA when a GPU is usable) and the defaults of that device (train/train_config.h): the
+// paper's recipe with the full model on a GPU, a 15-minute recipe with the small preset on the CPU.
+// Usage: docs/training.md.
 #include <CLI/CLI.hpp>
 #include <chrono>
 #include <cstdio>

@@ -1,7 +1,7 @@
-// bench_kernels: every op of a PAnS training step (ResNet-50-D8 + PSP, method.md section 3) at the
-// layer shapes of the network, pans' CUDA kernels (through the public ops of kernels/*.h, as
+// bench_kernels: every op of a PAnS training step (ResNet-50-D8 + PSP, docs/method.md#3-model) at
+// the layer shapes of the network, pans' CUDA kernels (through the public ops of kernels/*.h, as
 // training calls them) against cuDNN/cuBLAS where the library has the op, with the protocol of
-// docs/research/perf.md section 8.1. See bench/gpu_bench.h for the timing, bench/rows.h for what
+// docs/benchmarks.md#protocol. See bench/gpu_bench.h for the timing, bench/rows.h for what
 // each row counts, bench/layer_shapes.h for the network walk.
 //
 //   bench_kernels --dry-run                    the rows, their FLOPs, minimal bytes and the native
@@ -118,8 +118,9 @@ json row_json(const Row& row) {
   return r;
 }
 
-// Per image: the forward MACs and the training FLOPs as perf.md section 4 counts them (6 x MACs:
-// forward, input gradient, weight gradient), and as a step runs them (no stem input gradient).
+// Per image: the forward MACs and the training FLOPs as docs/benchmarks.md#flop-count counts them
+// (6 x MACs: forward, input gradient, weight gradient), and as a step runs them (no stem input
+// gradient).
 json network_json(const NetworkShapes& net) {
   const double n = double(net.config.batch);
   double run_flops = 0;

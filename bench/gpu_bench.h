@@ -1,8 +1,8 @@
 // The measuring half of bench_kernels: the device's peaks (a device-to-device copy and cuBLAS
-// GEMMs) and every row, pans against its library baseline, by the protocol of perf.md section 8.1:
-// CUDA events on the legacy default stream (the one every pans kernel and the libraries use
-// here), warm-up, then `runs` interleaved timings (native, library, native, library, ...), each
-// preceded by an L2 flush. Built only with CUDA and cuDNN (PANS_BENCH_GPU).
+// GEMMs) and every row, pans against its library baseline, by the protocol of
+// docs/benchmarks.md#protocol: CUDA events on the legacy default stream (the one every pans kernel
+// and the libraries use here), warm-up, then `runs` interleaved timings (native, library, native,
+// library, ...), each preceded by an L2 flush. Built only with CUDA and cuDNN (PANS_BENCH_GPU).
 #pragma once
 
 #include <nlohmann/json.hpp>

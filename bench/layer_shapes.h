@@ -1,6 +1,6 @@
-// The layer shapes of the network pans trains (method.md section 3): ResNet-50 v1.5, output stride
-// 8 (layer3 dilation 2, layer4 dilation 4, every block), InPlace-ABN after every convolution, the
-// PSP pyramid head (bins 1, 2, 3, 6), the deep-supervision branch on layer3 and the cosine
+// The layer shapes of the network pans trains (docs/method.md#3-model): ResNet-50 v1.5, output
+// stride 8 (layer3 dilation 2, layer4 dilation 4, every block), InPlace-ABN after every convolution,
+// the PSP pyramid head (bins 1, 2, 3, 6), the deep-supervision branch on layer3 and the cosine
 // classifiers, at one batch configuration. Distinct shapes are listed once with how many layers of
 // one training step share them, so that sum(count x per-shape cost) is the step's cost.
 // Host-only: no CUDA, no device.
@@ -19,9 +19,9 @@ struct BatchConfig {
   std::int64_t batch, height, width;
 };
 
-// "2x450" (PAnS's default: 2 crops of 450x450), "8x512x1024" (the Cityscapes-style reference of
-// perf.md section 4), or "all" (both); a comma-separated list of these also works. Throws
-// pans::Error for anything else.
+// "2x450" (PAnS's default: 2 crops of 450x450), "8x512x1024" (a larger Cityscapes-style
+// reference, docs/benchmarks.md#flop-count), or "all" (both); a comma-separated list of these also
+// works. Throws pans::Error for anything else.
 std::vector<BatchConfig> parse_batch_configs(const std::string& text);
 
 // An NHWC activation {n, h, w, c}.
@@ -93,8 +93,10 @@ struct NetworkShapes {
   double classifier_macs() const;
 };
 
-// deepsup_channels: method.md's deep-supervision conv is 1024 -> 512; perf.md section 4's script
-// (perf_flops.py) counts 1024 -> 256, so 256 reproduces its FLOP figures exactly.
+// deepsup_channels: pans' deep-supervision conv is 1024 -> 512
+// (docs/method.md#psp-head-and-deep-supervision); the reference layer count of
+// docs/benchmarks.md#flop-count (perf_flops.py) has 1024 -> 256, so 256 reproduces its FLOP figures
+// exactly.
 NetworkShapes network_shapes(const BatchConfig& config, int deepsup_channels = 512);
 
 }  // namespace pans::bench

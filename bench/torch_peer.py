@@ -3,11 +3,11 @@
 
 pans never uses PyTorch. This script rebuilds pans' network (models/, layers/) layer for layer in
 PyTorch so that the two can be compared on the same device, batch, crop and precision, following
-docs/research/perf.md section 8.1: channels_last, TF32 flags set explicitly and recorded,
+docs/benchmarks.md#protocol: channels_last, TF32 flags set explicitly and recorded,
 cudnn.benchmark = True, warm-up steps, then timed steps (CUDA events on the GPU, perf_counter on
 the CPU) reported as median, p10 and p90, plus the allocator's peak memory.
 
-The network (method.md section 3; pans' PspNetConfig presets "full" and "small"):
+The network (docs/method.md#3-model; pans' PspNetConfig presets "full" and "small"):
   ResNet v1.5 with output stride 8 (dilation 2 in layer3, 4 in layer4, on every block), a PSPNet
   pyramid pooling head (bins 1, 2, 3, 6), deep supervision on layer3 (a 3x3 conv to the head's width), Dropout2d
   0.1, and a cosine (tau = 10) or linear classifier at 1/8 resolution, logits upsampled
@@ -15,8 +15,9 @@ The network (method.md section 3; pans' PspNetConfig presets "full" and "small")
   standard pair, which pans' PANS_BN=cudnn also computes. The only numerical difference is that
   iABN scales by |w| + eps where BatchNorm2d scales by w; with w initialised to 1 both are the same
   cost and nearly the same values.
-The step (method.md section 4): zero_grad, forward, CE(ignore 255) + 0.4 x deep-supervision CE,
-backward, Nesterov SGD (momentum 0.9, weight decay 1e-4) with the poly learning rate.
+The step (docs/method.md#4-training-recipe): zero_grad, forward, CE(ignore 255) + 0.4 x
+deep-supervision CE, backward, Nesterov SGD (momentum 0.9, weight decay 1e-4) with the poly
+learning rate.
 The input is synthetic: normal-distributed images and labels in 0..12 with about 5 % set to 255,
 made once on the device, so no data loading is timed.
 
@@ -425,7 +426,7 @@ def cpu_model():
 
 
 def apply_backend_flags(args):
-    """The protocol's explicit flags (perf.md section 8.1); returns them as set, for the record."""
+    """Sets the protocol's explicit flags (docs/benchmarks.md#protocol); returns them, for the record."""
     tf32 = args.tf32 == "on"
     torch.backends.cudnn.allow_tf32 = tf32
     torch.backends.cuda.matmul.allow_tf32 = tf32

@@ -1,4 +1,4 @@
-// The PAnS training augmentation (../shared/docs/method.md §4) and the evaluation preprocessing.
+// The PAnS training augmentation (docs/method.md#augmentation) and the evaluation preprocessing.
 //
 // Training, in the order of the official code: random scale s ~ U[min_scale, max_scale] to
 // (int(h·s), int(w·s)) (antialiased bilinear for the image, nearest for the label); if the width,
@@ -51,7 +51,7 @@ Sample apply_augmentation(const Image& image, const Image& class_ids, const Augm
 Tensor normalize_imagenet(const Image& image);
 
 // Evaluation input: the whole image resized (antialiased bilinear; no crop, no flip) to
-// height x width, normalised. The label stays at its own resolution (method.md §5).
+// height x width, normalised. The label stays at its own resolution (docs/method.md#input-sizes).
 Tensor eval_image(const Image& image, std::int64_t height, std::int64_t width);
 
 }  // namespace pans

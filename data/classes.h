@@ -1,4 +1,4 @@
-// The StreetHazards classes (../shared/docs/method.md §2): 13 known classes with ids 0..12, the
+// The StreetHazards classes (docs/data_format.md#labels): 13 known classes with ids 0..12, the
 // anomaly class 13 (test split only), 255 = ignore. Label PNGs store id + 1, so PNG 0 (never in the
 // released annotations, but what padding writes) becomes 255 by uint8 wrap-around, as in PAnS.
 #pragma once
@@ -34,7 +34,8 @@ struct Rgb {
 
 // "unlabeled", "building", ..., "anomaly" for ids 0..13, "ignore" for 255; throws for other ids.
 const char* class_name(int id);
-// The visualisation palette of pans.md §1.2 for ids 0..13; ignore (padding) is drawn white.
+// The visualisation palette (docs/data_format.md#classes-and-palette) for ids 0..13; ignore
+// (padding) is drawn white.
 Rgb class_color(int id);
 
 // PNG value -> class id, in place: v -> v - 1 with 0 -> 255. A value above 14 throws pans::Error

@@ -1,4 +1,4 @@
-// The StreetHazards dataset in its released layout (../shared/docs/method.md §2):
+// The StreetHazards dataset in its released layout (docs/data_format.md#layout):
 //   <root>/train/images/training/<town>/*.png     <root>/train/annotations/training/<town>/*.png
 //   <root>/train/images/validation/<town>/*.png   <root>/train/annotations/validation/<town>/*.png
 //   <root>/test/images/test/<town>/*.png          <root>/test/annotations/test/<town>/*.png

@@ -1,6 +1,6 @@
-// The anomaly metrics of the CAOS protocol (../shared/docs/method.md §6; exact definitions in
-// research/pans.md §5.4): per image, over all pixels (none ignored), positives = class 13, score
-// higher = more anomalous:
+// The anomaly metrics of the CAOS protocol (docs/metrics.md, with the exact definitions and their
+// edge cases): per image, over all pixels (none ignored), positives = class 13, score higher = more
+// anomalous:
 //   AUROC = scikit-learn roc_auc_score (trapezoids, ties count one half);
 //   AP    = scikit-learn average_precision_score, Σ_k (R_k − R_{k−1})·P_k over distinct thresholds;
 //   FPR95 = Hendrycks' fpr_and_fdr_at_recall(0.95): the FPR at the threshold whose recall is closest

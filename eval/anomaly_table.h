@@ -1,6 +1,7 @@
-// The results table of eval_pans, laid out like the paper's Table 1 (method.md §1): one row per
-// score kind or method with AUPR ↑, AUROC ↑, FPR95 ↓ (percent, the CAOS protocol), plus mIoU13 and
-// mIoU11 when the row's model was evaluated for segmentation; and the same results as JSON.
+// The results table of eval_pans, laid out like the paper's Table 1
+// (docs/method.md#1-the-paper-and-what-pans-reproduces): one row per score kind or method with
+// AUPR ↑, AUROC ↑, FPR95 ↓ (percent, the CAOS protocol), plus mIoU13 and mIoU11 when the row's
+// model was evaluated for segmentation; and the same results as JSON.
 // Both eval_pans modes use it: anomaly maps from files, and a checkpoint with its score kinds
 // (MSP, max logit, cosine + softmax, PAnS).
 #pragma once

@@ -1,6 +1,6 @@
-// Multi-scale test-time evaluation of one image (method.md §5; order of operations from
-// research/pans.md §4.2): the segmentation and every anomaly score the model's classifier supports,
-// at the image's (= the label's) resolution.
+// Multi-scale test-time evaluation of one image, in the official code's order of operations
+// (docs/method.md#5-test-time-protocol-and-anomaly-scores): the segmentation and every anomaly
+// score the model's classifier supports, at the image's (= the label's) resolution.
 //
 // Input sizes. The paper feeds five plain antialiased-bilinear resizes of each 1280x720 image:
 // int(720·f) x int(1280·f), each side rounded up to a multiple of 8, for the factors
@@ -20,11 +20,11 @@
 // and the anomaly scores, all "higher = more anomalous":
 //   MSP            1 − max_c probabilities                  linear classifier (the paper's baseline)
 //   cosine+softmax 1 − max_c probabilities                  the same on the cosine classifier's τ·cos
-//                                                           logits; this definition is ours (method.md §5)
+//                                                           logits; this definition is ours
 //   max logit      −mean_s Up(max_c logit_s)                linear classifier; max over the classes at
-//                                                           1/8 resolution, as PAnS; ours (method.md §5)
+//                                                           1/8 resolution, as PAnS; ours
 //   PAnS           1 − mean_s Up((m_s + 1)/2), m_s = max_c cos_c at 1/8 resolution: max over the
-//                  classes, then the affine map, then upsample, then average (pans.md §4.2)
+//                  classes, then the affine map, then upsample, then average
 // Max logit is not offered for the cosine classifier: there its logit is τ·cos, so
 // −mean_s Up(τ m_s) = 2τ·PAnS − τ (bilinear weights sum to 1), a positive affine map of PAnS that
 // ranks every pixel alike and gives the same metrics up to float rounding.
@@ -60,7 +60,8 @@ enum class ScoreKind { Msp, CosineSoftmax, MaxLogit, Pans };
 
 const char* score_kind_name(ScoreKind kind);   // "msp", "cosine_softmax", "max_logit", "pans"
 const char* score_kind_title(ScoreKind kind);  // "MSP", "cosine + softmax", "max logit", "PAnS": table rows
-// The formula, as the tables and JSON state it, flagged "(our definition)" where method.md §5 says so.
+// The formula, as the tables and JSON state it, flagged "(our definition)" where the official code
+// has none (docs/method.md#anomaly-scores).
 const char* score_kind_definition(ScoreKind kind);
 // Throws pans::Error naming the text and the valid names.
 ScoreKind parse_score_kind(const std::string& name);

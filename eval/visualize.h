@@ -1,6 +1,6 @@
 // Pictures of an evaluated image for people to look at: the segmentation in the StreetHazards
-// palette (research/pans.md §1.2, data/classes.h), an anomaly map as a heat map, and the image
-// blended with that heat map.
+// palette (docs/data_format.md#classes-and-palette, data/classes.h), an anomaly map as a heat map,
+// and the image blended with that heat map.
 //
 // The heat map uses inferno (matplotlib's perceptually uniform ramp, black -> purple -> orange ->
 // pale yellow), rebuilt from its 11 colours at t = 0, 0.1, ..., 1 and interpolated linearly between

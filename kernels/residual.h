@@ -1,4 +1,5 @@
-// The end of a ResNet block: the residual add followed by leaky ReLU (method.md section 3),
+// The end of a ResNet block: the residual add followed by leaky ReLU
+// (docs/method.md#backbone-resnet-50-d8),
 //   out = leaky_relu(branch + shortcut, slope),   slope > 0 (0.01 in the model).
 // All tensors share one shape and dtype (float32 or float64; CUDA tensors float32 or bfloat16
 // storage) and one device; activations are {N,H,W,C}. CPU and CUDA float32 results are identical

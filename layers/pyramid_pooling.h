@@ -1,7 +1,7 @@
-// The pyramid pooling of PSPNet (method.md section 3): for each bin count b in (1, 2, 3, 6) a
-// branch adaptive-avg-pool to b x b -> 1x1 conv (no bias) -> iABN (leaky) -> bilinear upsample
-// (align_corners=False) back to the input size; the input and the branches are concatenated over
-// channels, [x, p1, p2, p3, p6].
+// The pyramid pooling of PSPNet (docs/method.md#psp-head-and-deep-supervision): for each bin count
+// b in (1, 2, 3, 6) a branch adaptive-avg-pool to b x b -> 1x1 conv (no bias) -> iABN (leaky) ->
+// bilinear upsample (align_corners=False) back to the input size; the input and the branches are
+// concatenated over channels, [x, p1, p2, p3, p6].
 //
 // Names as PAnS's nn.Sequential: "<name>.<i>.1.weight" (the conv), "<name>.<i>.2.*" (the iABN).
 //

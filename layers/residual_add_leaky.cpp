@@ -5,7 +5,7 @@
 namespace pans {
 
 namespace {
-constexpr double kSlope = 0.01;  // method.md section 3
+constexpr double kSlope = 0.01;  // docs/method.md#backbone-resnet-50-d8
 }  // namespace
 
 Tensor ResidualAddLeaky::forward(const Tensor& branch, const Tensor& shortcut) {

@@ -1,4 +1,4 @@
-// PspNet: the PAnS segmentation network (method.md section 3): ResNetBackbone ("body.*") ->
+// PspNet: the PAnS segmentation network (docs/method.md#3-model): ResNetBackbone ("body.*") ->
 // PspHead ("head.*") -> classifiers at 1/8 resolution ("cls.cls", and "cls.cls_deepsup" for deep
 // supervision), cosine (PAnS) or linear (baseline) by config.classifier -> logits upsampled
 // bilinearly (align_corners=False) to the input size.
@@ -13,7 +13,8 @@
 //   model.backward(dlogits, ddeep);  // data parallel: with a GradientAverager (dist/gradient_averager.h)
 //   optimizer.step(lr);
 // Checkpoints: parameters() and buffers() name every tensor to save; copy_from() into their
-// values restores them. Evaluation: evaluate_scale() per test scale (method.md section 5).
+// values restores them. Evaluation: evaluate_scale() per test scale
+// (docs/method.md#5-test-time-protocol-and-anomaly-scores).
 //
 // Buffer ownership. Every tensor a backward needs is saved by the layer that needs it, by
 // reference (Tensor shares memory): a convolution saves its input; an iABN normalises its input
@@ -66,8 +67,8 @@ class PspNet {
 
   // Eval-mode forward for multi-scale testing: the 1/8-resolution logits, and for the cosine
   // classifier the per-pixel maximum cosine similarity, for the anomaly score
-  // 1 - mean_s Up((m_s + 1) / 2) (method.md section 5). Like forward, it keeps the tensors a
-  // backward would need until the next forward.
+  // 1 - mean_s Up((m_s + 1) / 2) (docs/method.md#anomaly-scores). Like forward, it keeps the
+  // tensors a backward would need until the next forward.
   ScaleOutput evaluate_scale(const Tensor& images);
 
   std::vector<Parameter> parameters() const;  // in a fixed order: body, head, cls

@@ -1,5 +1,5 @@
 // The shape of a PAnS network: ResNet-50 v1.5 dilated to output stride 8 with the PSPNet head
-// (method.md section 3), or a smaller network of the same structure. Only widths and depths vary;
+// (docs/method.md#3-model), or a smaller network of the same structure. Only widths and depths vary;
 // the topology (7x7/2 stem, max pool, bottlenecks with the stride on the 3x3, dilations 1, 1, 2, 4
 // on every block of layer1..layer4, pyramid pooling, deep supervision on layer3) is fixed.
 #pragma once

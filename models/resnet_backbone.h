@@ -1,5 +1,5 @@
-// ResNetBackbone: ResNet v1.5 dilated to output stride 8 (method.md section 3), as PAnS's
-// models/resnet.py builds it:
+// ResNetBackbone: ResNet v1.5 dilated to output stride 8 (docs/method.md#backbone-resnet-50-d8), as
+// the official PAnS models/resnet.py builds it (docs/method.md#sources):
 //   stem: conv1 7x7/2 pad 3 -> bn1 (leaky) -> max pool 3x3/2 pad 1       "body.mod1.{conv1,bn1}"
 //   layer1..layer4 = mod2..mod5: blocks of Bottleneck, inner widths config.widths,
 //     dilation 1, 1, 2, 4 on every block of the layer (the first included), padding = dilation;

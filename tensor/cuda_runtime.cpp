@@ -35,8 +35,8 @@ const DeviceDiscovery& discovery() {
   return result;
 }
 
-// Allocations and frees are ordered on the legacy default stream until pans has its own streams
-// (the CUDA backend issue); memory freed there is reused by later allocations on the same stream.
+// Allocations and frees are ordered on the legacy default stream, where every pans kernel runs;
+// memory freed there is reused by later allocations on the same stream.
 class CudaPoolAllocator final : public Allocator {
  public:
   explicit CudaPoolAllocator(int device) : device_(device) {

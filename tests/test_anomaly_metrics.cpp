@@ -1,6 +1,6 @@
 // The anomaly metrics of the CAOS protocol (eval/anomaly_metrics.h) against scikit-learn and a port
 // of Hendrycks' FPR95 (fixtures from tools/fixtures/anomaly_metrics.py), the edge cases of
-// research/pans.md §5.4, the pooled histogram, the .npy reader and writer, and eval_pans --scores
+// docs/metrics.md#fpr95, the pooled histogram, the .npy reader and writer, and eval_pans --scores
 // end to end, bad inputs included.
 #include <doctest/doctest.h>
 #include <sys/wait.h>
@@ -103,8 +103,8 @@ TEST_CASE("metrics equal scikit-learn and Hendrycks' FPR95 on the fixtures (ties
 }
 
 TEST_CASE("a constant score gives 50 / P/(P+N) / 100; over images, AUPR is the mean anomaly fraction") {
-  // pans.md §5.5: an all-zero map gave AUROC 50, AUPR 1.2003 (the mean anomaly fraction of the
-  // test images), FPR95 100.
+  // docs/metrics.md#sanity-values: an all-zero map gave AUROC 50, AUPR 1.2003 (the mean anomaly
+  // fraction of the test images), FPR95 100.
   AnomalyAccumulator accumulator;
   const std::vector<std::uint8_t> first = {13, 0, 255, 13, 7, 13, 3, 12}, second = {1, 13, 2, 2};  // 3/8 and 1/4
   const std::vector<float> zeros(8, 0.0f);

@@ -22,7 +22,7 @@
 //   A dropped, duplicated or misplaced product costs ~1/K of the magnitude (>= 1.7e-3), far above.
 // - "exact": the oracle on the float32 inputs before any rounding: the visible bound plus the
 //   operands' rounding, (1 + 2^-11)^2 - 1 ~ 2^-10 ~ 1e-3 for tf32, (1 + 2^-8)^2 - 1 ~ 2^-7 ~ 8e-3
-//   for bfloat16: the "TF32 about 1e-3, bf16 about 1e-2 relative".
+//   for bfloat16: the usual rule of thumb, TF32 about 1e-3 and bf16 about 1e-2 relative.
 //
 // Shapes are small (the emulator runs ~1 us per thread switch and every mma is a warp exchange)
 // but cover: batch 1 and 3; Cin 4, 8, 36, 64 and Cout 8, 24, 72 (not multiples of the 64-wide

@@ -45,8 +45,8 @@ Tensor fixed_labels(std::int64_t batch, std::int64_t height, std::int64_t width,
   return Tensor::from_vector(labels, {batch, height, width});
 }
 
-// Cross-entropy of the main logits plus 0.4 x that of the deep-supervision logits (method.md
-// section 4); with backward, the model's parameter gradients receive its gradient.
+// Cross-entropy of the main logits plus 0.4 x that of the deep-supervision logits
+// (docs/method.md#loss); with backward, the model's parameter gradients receive its gradient.
 double segmentation_loss(PspNet& model, const Tensor& images, const Tensor& labels, std::uint64_t step, bool backward) {
   const PspNetOutput out = model.forward(images, Mode::Train, step);
   Tensor dmain = Tensor::empty(out.logits.shape(), out.logits.dtype());
@@ -72,8 +72,8 @@ void check_result(const test::KinkAwareResult& result, std::int64_t max_near_kin
 
 std::int64_t conv_parameters(std::int64_t k, std::int64_t in, std::int64_t out) { return k * k * in * out; }
 
-// The parameter count of method.md section 3, counted here layer by layer independently of the
-// model code: convolution weights, 2 per iABN channel, the classifiers.
+// The parameter count of docs/method.md#parameter-count, counted here layer by layer independently
+// of the model code: convolution weights, 2 per iABN channel, the classifiers.
 std::int64_t expected_parameter_count(const PspNetConfig& c) {
   std::int64_t total = conv_parameters(7, 3, c.stem_channels) + 2 * c.stem_channels;
   std::int64_t in = c.stem_channels;
@@ -200,10 +200,10 @@ TEST_CASE("full ResNet-50-D8 PSPNet: a real forward gives logits at the input si
 }
 
 TEST_CASE("full ResNet-50-D8 PSPNet: parameter count and PAnS parameter names") {
-  // method.md section 3 gives 51,255,488 convolution and classifier weights (the deep-supervision
-  // 3x3 is 1024 -> 512, as PAnS's cbr_deepsup) and 59,264 iABN weights and biases. perf.md's
-  // "48.9 M conv params" comes from perf_flops.py, which gives that 3x3 only 256 outputs
-  // (2,359,296 + 6,656 fewer weights).
+  // docs/method.md#parameter-count: 51,255,488 convolution and classifier weights (the
+  // deep-supervision 3x3 is 1024 -> 512, as PAnS's cbr_deepsup) and 59,264 iABN weights and biases.
+  // The "48.9 M conv params" of the layer count in docs/benchmarks.md#flop-count gives that 3x3
+  // only 256 outputs (2,359,296 + 6,656 fewer weights).
   for (ClassifierKind kind : {ClassifierKind::Cosine, ClassifierKind::Linear}) {
     CAPTURE(std::string(classifier_kind_name(kind)));
     const PspNetConfig config = PspNetConfig::resnet50_d8(kind);

@@ -96,7 +96,7 @@ Tensor adaptive_avg_pool_definition(const Tensor& x, std::int64_t oh, std::int64
 
 TEST_CASE("max pool output size is floor((in + 2p - k) / s) + 1") {
   CHECK(max_pool2d_output_size(225, {}) ==
-        113);  // the ResNet stem at a 450 crop (research/inplace_abn_psp.md section 3.1)
+        113);  // the ResNet stem at a 450 crop (docs/method.md#spatial-sizes)
   CHECK(max_pool2d_output_size(256, {}) == 128);
   CHECK(max_pool2d_output_size(257, {}) == 129);
   CHECK(max_pool2d_output_size(9, {}) == 5);
@@ -182,8 +182,8 @@ TEST_CASE("gradcheck max pool 3x3 stride 2") {
 }
 
 TEST_CASE("adaptive pool bins for 57 -> 1, 2, 3, 6") {
-  // The PSP pyramid on a 450 crop (57x57 features); table from research/inplace_abn_psp.md section 4.1, computed there
-  // with PyTorch's integer START_IND / END_IND formulas.
+  // The PSP pyramid on a 450 crop (57x57 features); the table of docs/method.md#resampling-formulas,
+  // computed with PyTorch's integer START_IND / END_IND formulas.
   auto bins = [](std::int64_t out_size) {
     std::vector<std::pair<std::int64_t, std::int64_t>> result;
     for (std::int64_t o = 0; o < out_size; ++o) {

@@ -94,8 +94,8 @@ TEST_CASE("bilinear taps for 6 -> 57 and 1 -> 57 match the research notes") {
 TEST_CASE("bilinear resize of a 1x1 image is constant") {
   const Tensor x = Tensor::from_vector(std::vector<double>{0.3, -1.7}, {1, 1, 1, 2});
   const std::vector<double> y = resize_bilinear_forward(x, 57, 57).to_vector<double>();
-  // (1 - lambda) v + lambda v rounds to within a few ulps of v, not always to v itself (research/inplace_abn_psp.md
-  // section 4.2).
+  // (1 - lambda) v + lambda v rounds to within a few ulps of v, not always to v itself
+  // (docs/method.md#resampling-formulas).
   for (std::size_t i = 0; i < y.size(); i += 2) {
     CHECK(y[i] == doctest::Approx(0.3).epsilon(1e-14));
     CHECK(y[i + 1] == doctest::Approx(-1.7).epsilon(1e-14));

@@ -1,6 +1,6 @@
-// Semantic-segmentation scores (method.md §6): one confusion matrix over the whole evaluated split
-// for the known classes 0..K-1 (the anomaly class and ignored pixels are left out), then per class
-// IoU = TP / (TP + FP + FN), and two means:
+// Semantic-segmentation scores (docs/metrics.md#segmentation-miou13-and-miou11): one confusion
+// matrix over the whole evaluated split for the known classes 0..K-1 (the anomaly class and ignored
+// pixels are left out), then per class IoU = TP / (TP + FP + FN), and two means:
 //   mIoU13: over every known class present in the ground truth (the official PAnS code);
 //   mIoU11: over the paper's Table-2 classes present in the ground truth, i.e. without
 //           3 "other" and 4 "pedestrian".

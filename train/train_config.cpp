@@ -39,7 +39,7 @@ TrainConfig cuda_defaults() {
   TrainConfig config;
   config.preset = Preset::Full;
   config.model = preset_config(config.preset, ClassifierKind::Cosine);
-  config.augment = AugmentConfig{};  // method.md §4
+  config.augment = AugmentConfig{};  // docs/method.md#augmentation
   config.epochs = 40;
   config.lr = 0.007;
   config.device = Device::cuda(0);

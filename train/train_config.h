@@ -2,15 +2,16 @@
 // with the defaults of each device.
 //
 // Two sets of defaults, picked by the device (cuda when a GPU is usable, else the CPU):
-//  - CUDA: the paper's recipe (method.md §4) on the full ResNet-50-D8 PSPNet: 40 epochs, batch 2,
-//    lr 0.007, scales U[300/720, 1000/1280] of a 1280x720 image, 450x450 crops; the embedded
-//    dataset is generated at StreetHazards' own 1280x720, so those pixel sizes mean what they mean
-//    in the paper.
+//  - CUDA: the paper's recipe on the full ResNet-50-D8 PSPNet: 40 epochs, batch 2, lr 0.007,
+//    scales U[300/720, 1000/1280] of a 1280x720 image, 450x450 crops; the embedded dataset is
+//    generated at StreetHazards' own 1280x720, so those pixel sizes mean what they mean in the
+//    paper.
 //  - CPU: the small preset on the embedded 384x216 images, sized to finish within 15 minutes on 2
 //    cores including the dataset's generation. The paper's scales would shrink a 216-pixel-high
 //    image to 90..170 pixels and its 450 crop would then be mostly padding, so the CPU recipe
 //    states its scales relative to the stored image and crops a square of about the image height
 //    (see cpu_defaults() for the numbers and why).
+// Both recipes, and why they differ: docs/method.md#defaults-on-a-gpu-and-on-the-cpu.
 #pragma once
 
 #include <cstdint>

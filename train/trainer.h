@@ -1,9 +1,9 @@
-// The PAnS training loop (method.md §4): per iteration, a batch of augmented crops from the
-// prefetching loader, forward in Train mode, CE(main) + 0.4 x CE(deep supervision) with ignore 255,
-// backward, one Nesterov SGD step (momentum 0.9, weight decay 1e-4 on every parameter) at the poly
-// learning rate lr (1 - it / max_it)^0.9. Progress lines go to the console and to
-// <out>/metrics.jsonl; validation (validation.h) and checkpoints (checkpoint.h) happen at their
-// intervals and at the end.
+// The PAnS training loop (docs/method.md#4-training-recipe): per iteration, a batch of augmented
+// crops from the prefetching loader, forward in Train mode, CE(main) + 0.4 x CE(deep supervision)
+// with ignore 255, backward, one Nesterov SGD step (momentum 0.9, weight decay 1e-4 on every
+// parameter) at the poly learning rate lr (1 - it / max_it)^0.9. Progress lines go to the console
+// and to <out>/metrics.jsonl; validation (validation.h) and checkpoints (checkpoint.h) happen at
+// their intervals and at the end.
 //
 // Resuming is exact: everything the next iteration depends on is either in the checkpoint (weights,
 // running statistics, momentum, the iteration) or a function of the iteration (the loader's batch

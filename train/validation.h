@@ -1,6 +1,7 @@
 // Periodic validation during training: one forward per image at its own resolution, single scale,
 // no flip, Eval mode (running statistics, no dropout), accumulated into one confusion matrix over
-// the whole split. The multi-scale test protocol of method.md §5 belongs to eval_pans.
+// the whole split. The multi-scale test protocol belongs to eval_pans
+// (docs/method.md#5-test-time-protocol-and-anomaly-scores).
 #pragma once
 
 #include <cstdint>

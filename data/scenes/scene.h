@@ -1,6 +1,7 @@
 // One generated image: the town's style, the image's street and objects, anomalies for the test
-// split with their area held inside the 1-5 % of pixels, then light, haze, a slight blur
-// (the anti-aliasing a renderer gives edges) and sensor noise.
+// split with their area held inside 1-5 % of the pixels, then light, haze, a slight blur (the
+// anti-aliasing a renderer gives edges) and sensor noise.
+// The generator as a whole: docs/data_format.md#the-embedded-scene-generator.
 #pragma once
 
 #include <cstdint>

@@ -440,7 +440,7 @@ constexpr std::size_t shared_bytes_for(Major a, Major b) {
 // Bound: compute on the large layers: a stage brings (BM+64)*32 elements for 2*BM*64*32 flops,
 // 21 flops/byte of L2 traffic at BM 128 in float32 (43 in bfloat16). With mma.sync, 64-wide N
 // tiles and (for tf32) plain shared loads plus a cvt per fragment element, expect it well below
-// the tensor-core peak (research/perf.md 5.2); unmeasured.
+// the tensor-core peak (docs/benchmarks.md#ceilings); unmeasured.
 // Precondition: see the file comment; blockDim = kThreads.
 template <class T, class OutT, int BM, class GatherA, class GatherB>
 __global__ void __launch_bounds__(kThreads)

@@ -1,7 +1,7 @@
 // cuBLAS GEMM: the benchmark's compute-peak calibration (a large GEMM measured in the same run as
-// the kernels, perf.md section 8.1) and a baseline for GEMM-shaped ops. Plain declarations; defined
-// in native CUDA builds with cuDNN and cuBLAS (kernels/cuda/gemm_cublas.cpp), elsewhere by stubs
-// that throw (kernels/cuda/cudnn_disabled.cpp).
+// the kernels, docs/benchmarks.md#protocol) and a baseline for GEMM-shaped ops. Plain declarations;
+// defined in native CUDA builds with cuDNN and cuBLAS (kernels/cuda/gemm_cublas.cpp), elsewhere by
+// stubs that throw (kernels/cuda/cudnn_disabled.cpp).
 #pragma once
 
 #include <cstdint>

@@ -1,7 +1,8 @@
-// cuDNN batch normalisation: the baseline InPlace-ABN is measured against ("faster than cuDNN batch
-// norm plus a separate activation", issue 9) and an alternative for PANS_BN=cudnn. Host code calling
-// the library: plain declarations, defined in native CUDA builds with cuDNN
-// (kernels/cuda/iabn_cudnn.cpp), elsewhere by stubs that throw (kernels/cuda/cudnn_disabled.cpp).
+// cuDNN batch normalisation: the baseline InPlace-ABN is measured against (it is meant to beat cuDNN
+// batch norm plus a separate activation: docs/benchmarks.md#ceilings) and an alternative for
+// PANS_BN=cudnn (docs/gpu.md#cudnn-in-place-of-pans-kernels). Host code calling the library: plain
+// declarations, defined in native CUDA builds with cuDNN (kernels/cuda/iabn_cudnn.cpp), elsewhere
+// by stubs that throw (kernels/cuda/cudnn_disabled.cpp).
 //
 // Standard batch norm, not InPlace-ABN: y = scale (x - mean)/sqrt(var + eps) + bias with the scale
 // as given (iABN's |w| + eps is the caller's business), x kept for the backward pass, no

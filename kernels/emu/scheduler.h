@@ -14,8 +14,8 @@
 // __syncthreads reached from different lines, a thread returning while others wait at a barrier,
 // warp collectives with different intrinsics, masks or lines across lanes, partial-warp masks.
 //
-// Not emulated (see research/simt_emulator.md §4): timing, the memory model of the GPU, races
-// between blocks, warp-divergent execution within one collective.
+// Not emulated (docs/simt_emulator.md#what-it-does-not-emulate): timing, the memory model of the GPU,
+// races between blocks, warp-divergent execution within one collective.
 #pragma once
 
 #include <vector_types.h>

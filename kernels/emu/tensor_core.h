@@ -1,8 +1,9 @@
 // The emulator's tensor-core and matrix-load instructions, built on warp_exchange from the per-lane
-// fragment layouts documented in the PTX ISA (research/simt_emulator.md §3). Called only through
-// the wrappers of kernels/cuda/ptx.h. Products of tf32 or bf16 operands are exact in double, and
-// the sums are accumulated in double and rounded once, so results do not depend on an order the
-// hardware leaves unspecified; the parity tests' tolerances cover the hardware's own rounding.
+// fragment layouts documented in the PTX ISA (docs/simt_emulator.md#tensor-core-instructions).
+// Called only through the wrappers of kernels/cuda/ptx.h. Products of tf32 or bf16 operands are
+// exact in double, and the sums are accumulated in double and rounded once, so results do not
+// depend on an order the hardware leaves unspecified; the parity tests' tolerances cover the
+// hardware's own rounding.
 #pragma once
 
 #include <cstdint>
