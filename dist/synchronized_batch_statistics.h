@@ -1,4 +1,4 @@
-// Synchronized InPlace-ABN over a Communicator (docs/method.md, InPlace-ABN; docs/distributed.md):
+// Synchronized InPlace-ABN over a Communicator (docs/method.md#synchronized-inplace-abn):
 //   forward:  every rank packs its per-channel (mean, biased var, count) into one float64 row, the
 //             rows are all-gathered, and every rank merges them in rank order with Chan's formula
 //             (kernels/rank_moments.h), so every rank gets the same bits;

@@ -122,7 +122,7 @@ void require_cuda_float32(const OpCheck& check, const Tensor& tensor) {
 }
 
 void fail_not_implemented_on_cuda(const OpCheck& check) {
-  check.fail("not implemented on CUDA yet (see the CUDA backend issue); move the tensors to the cpu");
+  check.fail("has no CUDA kernel; move the tensors to the cpu");
 }
 
 }  // namespace pans

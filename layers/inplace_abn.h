@@ -9,7 +9,7 @@
 // values: nothing writes into z until this layer's backward has run. Train mode also saves the
 // batch variance; backward releases the saved output.
 //
-// Synchronized iABN (docs/method.md, docs/distributed.md): with options.batch_statistics_reducer
+// Synchronized iABN (docs/method.md#synchronized-inplace-abn, docs/distributed.md): with options.batch_statistics_reducer
 // set, a Train forward normalises with the statistics of the union of every rank's batch, and
 // backward takes the means in dx over that union; dw and db stay local sums. Eval mode never
 // communicates.

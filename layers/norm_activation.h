@@ -7,7 +7,7 @@
 //                             separate activation, not in place; CUDA only, local statistics.
 // Both own the same tensors under the same names, so a checkpoint of one loads into the other:
 // parameters "<name>.weight" (init 1) and "<name>.bias" (init 0); buffers "<name>.running_mean" (0)
-// and "<name>.running_var" (1); eps 1e-5, momentum 0.1 (docs/method.md). No num_batches_tracked:
+// and "<name>.running_var" (1); eps 1e-5, momentum 0.1 (docs/method.md#inplace-abn). No num_batches_tracked:
 // only a momentum of None (a cumulative average) would read it.
 //
 // forward:  z; Train mode also updates the running statistics. Training needs at least 2 values

@@ -118,7 +118,7 @@ TEST_CASE("a constant score gives 50 / P/(P+N) / 100; over images, AUPR is the m
   CHECK(result.skipped_images == 0);
 }
 
-TEST_CASE("FPR95 is at the recall closest to 0.95, ties to the lower threshold (pans.md 5.4 toy case)") {
+TEST_CASE("FPR95 is at the recall closest to 0.95, ties to the lower threshold (docs/metrics.md#fpr95 toy case)") {
   // 19 positives, 3 negatives, the 20th positive, then the other 77 of N = 80 negatives: recall 0.95
   // is reached with 0, 1, 2 and 3 false positives, and Hendrycks takes the last of them, 3/80, where
   // "the smallest FPR with recall >= 0.95" would give 0.

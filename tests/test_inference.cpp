@@ -213,7 +213,7 @@ TEST_CASE("MSP, cosine + softmax and PAnS lie in [0, 1] at the paper's five scal
   }
 }
 
-TEST_CASE("the segmentation palette is research/pans.md §1.2, and the heat map ramp runs dark to bright") {
+TEST_CASE("the segmentation palette is docs/data_format.md's, and the heat map ramp runs dark to bright") {
   const std::vector<std::vector<int>> palette = {{0, 0, 0},      {70, 70, 70},    {190, 153, 153}, {250, 170, 160},
                                                  {220, 20, 60},  {153, 153, 153}, {157, 234, 50},  {128, 64, 128},
                                                  {244, 35, 232}, {107, 142, 35},  {0, 0, 142},     {102, 102, 156},
