@@ -37,6 +37,17 @@ void check_png_is_complete(const std::string& path, const std::vector<std::uint8
     PANS_FAIL(path, ": truncated PNG (no complete IEND chunk in its ", bytes.size(), " bytes)");
 }
 
+// Whether the file ends with an IEND chunk (empty, type, CRC), as PNG encoders write it.
+bool ends_with_iend(std::ifstream& file) {
+  static const std::uint8_t kIend[12] = {0, 0, 0, 0, 'I', 'E', 'N', 'D', 0xae, 0x42, 0x60, 0x82};
+  std::uint8_t tail[12];
+  file.seekg(0, std::ios::end);
+  if (file.tellg() < std::streamoff(sizeof tail)) return false;
+  file.seekg(-std::streamoff(sizeof tail), std::ios::end);
+  file.read(reinterpret_cast<char*>(tail), sizeof tail);
+  return file && std::memcmp(tail, kIend, sizeof tail) == 0;
+}
+
 // stb leaves the reason empty for some broken streams.
 std::string failure_reason() {
   const char* reason = stbi_failure_reason();
@@ -83,6 +94,26 @@ Image read_label_png(const std::string& path) {
   if (stbi_is_16_bit_from_memory(bytes.data(), int(bytes.size())))
     PANS_FAIL(path, ": a label map must be a single-channel 8-bit PNG, this one has 16-bit samples");
   return decode(path, bytes, 1);
+}
+
+PngHeader read_png_header(const std::string& path) {
+  std::ifstream file(path, std::ios::binary);
+  if (!file) PANS_FAIL(path, ": cannot open (", std::strerror(errno), ")");
+  // The signature and IHDR come first; a palette image also needs its PLTE, which precedes the
+  // pixel data: 64 KiB hold them in any file but one with unusually large metadata chunks.
+  std::vector<std::uint8_t> head(std::size_t(64) << 10);
+  file.read(reinterpret_cast<char*>(head.data()), std::streamsize(head.size()));
+  head.resize(std::size_t(file.gcount()));
+  const bool whole = file.eof();
+  file.clear();
+  if (!ends_with_iend(file)) check_png_is_complete(path, read_file_bytes(path));
+  if (!whole && !stbi_info_from_memory(head.data(), int(head.size()), nullptr, nullptr, nullptr))
+    head = read_file_bytes(path);
+  PngHeader header;
+  if (!stbi_info_from_memory(head.data(), int(head.size()), &header.width, &header.height, &header.channels))
+    PANS_FAIL(path, ": cannot decode image (", failure_reason(), ")");
+  header.sixteen_bit = stbi_is_16_bit_from_memory(head.data(), int(head.size())) != 0;
+  return header;
 }
 
 void write_png(const std::string& path, const Image& image, FileSync sync) {

@@ -62,14 +62,33 @@ const SamplePaths& StreetHazards::paths(std::int64_t index) const {
   return samples_[std::size_t(index)];
 }
 
+namespace {
+
+void check_same_size(const SamplePaths& files, std::int64_t label_height, std::int64_t label_width,
+                     std::int64_t image_height, std::int64_t image_width) {
+  if (label_height != image_height || label_width != image_width)
+    PANS_FAIL(files.label, ": label is ", label_height, "x", label_width, " but its image ", files.image, " is ",
+              image_height, "x", image_width);
+}
+
+}  // namespace
+
 LabeledImage StreetHazards::load(std::int64_t index) const {
   const SamplePaths& files = paths(index);
   LabeledImage sample{read_rgb_png(files.image), read_label_png(files.label)};
-  if (!sample.image.same_size(sample.label))
-    PANS_FAIL(files.label, ": label is ", sample.label.height, "x", sample.label.width, " but its image ", files.image,
-              " is ", sample.image.height, "x", sample.image.width);
+  check_same_size(files, sample.label.height, sample.label.width, sample.image.height, sample.image.width);
   streethazards::decode_label_values(sample.label, files.label);
   return sample;
+}
+
+void StreetHazards::check_files() const {
+  for (const SamplePaths& files : samples_) {
+    const PngHeader image = read_png_header(files.image), label = read_png_header(files.label);
+    if (label.channels != 1 || label.sixteen_bit)
+      PANS_FAIL(files.label, ": a label map must be a single-channel 8-bit PNG, this one has ", label.channels,
+                " channels", label.sixteen_bit ? " of 16-bit samples" : "");
+    check_same_size(files, label.height, label.width, image.height, image.width);
+  }
 }
 
 }  // namespace pans

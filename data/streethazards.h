@@ -42,6 +42,12 @@ class StreetHazards {
   // truncated PNG, a label that is not single-channel or holds a value above 14, and an image and
   // label of different sizes.
   LabeledImage load(std::int64_t index) const;
+  // What load() would refuse in any sample's files but a broken middle (a bad PNG stream, label
+  // values above 14), found without decoding: every image and label must be a complete PNG
+  // (data/png.h read_png_header), every label single-channel 8-bit and of its image's size. Throws
+  // pans::Error naming the first file at fault. Reads a few KiB per file: a training run calls it
+  // before it writes anything, so that a bad file stops it at once rather than hours in.
+  void check_files() const;
 
  private:
   std::vector<SamplePaths> samples_;

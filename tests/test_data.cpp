@@ -108,6 +108,30 @@ TEST_CASE("png: every truncation of a PNG is an error naming the file") {
   check_error_mentions([&] { read_rgb_png(dir / "cut.png"); }, {"cut.png", "truncated"});
 }
 
+TEST_CASE("png header: size and channels without decoding; every truncation is an error naming the file") {
+  TempDir dir;
+  write_png(dir / "whole.png", pattern_image(24, 31, 3));
+  write_png(dir / "grey.png", Image(7, 9, 1, 3));
+  const PngHeader rgb = read_png_header(dir / "whole.png"), grey = read_png_header(dir / "grey.png");
+  CHECK((rgb.height == 24 && rgb.width == 31 && rgb.channels == 3 && !rgb.sixteen_bit));
+  CHECK((grey.height == 7 && grey.width == 9 && grey.channels == 1));
+  // The same truncations read_rgb_png refuses, found from the file's ends alone.
+  const std::vector<std::uint8_t> whole = read_bytes(dir / "whole.png");
+  for (std::size_t keep = 0; keep < whole.size(); keep += std::max<std::size_t>(1, whole.size() / 97)) {
+    CAPTURE(keep);
+    write_bytes(dir / "cut.png", {whole.begin(), whole.begin() + std::ptrdiff_t(keep)});
+    check_error_mentions([&] { read_png_header(dir / "cut.png"); }, {"cut.png"});
+  }
+  write_bytes(dir / "cut.png", {whole.begin(), whole.end() - 2});
+  check_error_mentions([&] { read_png_header(dir / "cut.png"); }, {"cut.png", "truncated"});
+  // Bytes after IEND: the fast path misses IEND at the end, the whole-file check finds it, as the decoder does.
+  std::vector<std::uint8_t> trailing = whole;
+  trailing.insert(trailing.end(), {1, 2, 3});
+  write_bytes(dir / "trailing.png", trailing);
+  CHECK(read_png_header(dir / "trailing.png").width == 31);
+  check_error_mentions([&] { read_png_header(dir / "missing.png"); }, {"missing.png", "cannot open"});
+}
+
 TEST_CASE("labels: PNG value v becomes class v - 1, 0 becomes 255 (ignore), 14 the anomaly class 13") {
   Image label = image_from(1, 5, 1, {0, 1, 8, 13, 14});
   sh::decode_label_values(label, "x.png");
@@ -170,6 +194,22 @@ TEST_CASE("streethazards: a missing split folder, a missing label and mismatched
   write_png(root + "/train/annotations/training/t1/0.png", Image(5, 8, 1, 3));
   const StreetHazards mismatched(root, Split::Training);
   check_error_mentions([&] { mismatched.load(0); }, {"train/annotations/training/t1/0.png", "5x8", "6x8"});
+  check_error_mentions([&] { mismatched.check_files(); }, {"train/annotations/training/t1/0.png", "5x8", "6x8"});
+}
+
+TEST_CASE("streethazards: check_files passes a good split and names a truncated image or an RGB label") {
+  TempDir dir;
+  const std::string root = dir / "sh";
+  write_sample(root, Split::Training, "t1", "0.png");
+  write_sample(root, Split::Training, "t1", "1.png");
+  const StreetHazards split(root, Split::Training);
+  split.check_files();
+  const std::vector<std::uint8_t> whole = read_bytes(split.paths(1).image);
+  write_bytes(split.paths(1).image, {whole.begin(), whole.begin() + std::ptrdiff_t(whole.size() - 5)});
+  check_error_mentions([&] { split.check_files(); }, {split.paths(1).image, "truncated"});
+  write_bytes(split.paths(1).image, whole);
+  write_png(split.paths(0).label, pattern_image(6, 8, 3));
+  check_error_mentions([&] { split.check_files(); }, {split.paths(0).label, "single-channel", "3 channels"});
 }
 
 TEST_CASE("resize: antialiased bilinear and nearest match Pillow's Image.resize byte for byte") {

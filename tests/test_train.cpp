@@ -15,6 +15,8 @@
 #include <vector>
 
 #include "data/scenes/generator.h"
+#include "data/streethazards.h"
+#include "kernels/nonfinite.h"
 #include "train/checkpoint.h"
 #include "train/segmentation_metrics.h"
 #include "train/trainer.h"
@@ -223,4 +225,55 @@ TEST_CASE("training: another recipe's checkpoint, a corrupt checkpoint and an oc
   TrainConfig resume = config;
   resume.start = StartFrom::LatestCheckpoint;
   check_error_mentions([&] { train(resume, console); }, {checkpoint, "truncated"});
+}
+
+// A truncated image in the training root: found before the run writes anything, named, and once it
+// is repaired the same --out starts with no cleaning up.
+TEST_CASE("training: a truncated image stops the start before anything is written, and the rerun starts") {
+  TempDir dir;
+  const std::string data = tiny_dataset(dir);
+  const StreetHazards training(data, Split::Training);
+  const std::string victim = training.paths(3).image;
+  const std::vector<char> whole = read_bytes(victim);
+  write_bytes(victim, std::vector<char>(whole.begin(), whole.begin() + std::ptrdiff_t(whole.size() / 2)));
+  std::ostringstream console;
+  TrainConfig config = tiny_train_config(data, dir / "run");
+  config.iterations = 2;
+  check_error_mentions([&] { train(config, console); }, {victim, "truncated"});
+  CHECK_FALSE(fs::exists(fs::path(dir / "run") / "metrics.jsonl"));
+  write_bytes(victim, whole);
+  CHECK(train(config, console).iteration == 2);
+}
+
+// A learning rate of 1e9 overflows within a few iterations. The error names the iteration; every
+// checkpoint written before it is complete and finite (the weights are checked after each step, so
+// an overflow in the update is caught before it could be saved). Without any checkpoint, the
+// failed run's metrics log does not block a fresh start in the same --out.
+TEST_CASE("training: divergence stops the run naming the iteration, keeping the checkpoints before it") {
+  TempDir dir;
+  const std::string data = tiny_dataset(dir);
+  std::ostringstream console;
+  TrainConfig config = tiny_train_config(data, dir / "run");
+  config.lr = 1e9;
+  config.iterations = 40;
+  config.checkpoint_every = 1;
+  config.val_every = 0;
+  check_error_mentions([&] { train(config, console); }, {"training diverged at iteration", "--lr"});
+  const std::vector<std::int64_t> done = complete_checkpoints(dir / "run");
+  REQUIRE_FALSE(done.empty());
+  const Checkpoint last = read_checkpoint(checkpoint_path(dir / "run", done.back()));
+  std::vector<Tensor> tensors;
+  for (const NamedTensor& named : last.tensors) tensors.push_back(named.value);
+  CHECK(tensors_with_nonfinite(tensors).empty());
+
+  TrainConfig early = config;
+  early.out = dir / "early";
+  early.checkpoint_every = 100;
+  check_error_mentions([&] { train(early, console); }, {"training diverged", "no checkpoint was written yet"});
+  REQUIRE(fs::exists(fs::path(dir / "early") / "metrics.jsonl"));
+  early.lr = 0.02;
+  early.iterations = 2;
+  std::ostringstream rerun;
+  CHECK(train(early, rerun).iteration == 2);
+  CHECK(rerun.str().find("replacing the metrics log") != std::string::npos);
 }

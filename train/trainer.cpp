@@ -15,6 +15,7 @@
 #include "dist/gradient_averager.h"
 #include "dist/synchronized_batch_statistics.h"
 #include "kernels/cross_entropy.h"
+#include "kernels/nonfinite.h"
 #include "models/pspnet.h"
 #include "optim/poly_lr.h"
 #include "optim/sgd.h"
@@ -40,14 +41,18 @@ std::string printf_string(const char* format, double value) {
   return text;
 }
 
-// A fresh run never writes into the folder of another one: one that holds a metrics log, a
-// checkpoint (complete or not) or a DONE marker.
-void refuse_existing_run(const std::string& out) {
+// A fresh run never writes into the folder of another one that got as far as a checkpoint
+// (complete or not, or its DONE marker). A metrics log alone is what a run leaves that stopped
+// before its first checkpoint (a bad file, a failure in its first iterations): there is nothing to
+// continue, so the fresh run replaces that log rather than refusing to start until someone cleans
+// up. Returns whether it did.
+bool refuse_existing_run(const std::string& out) {
   for (const fs::directory_entry& entry : fs::directory_iterator(out)) {
     const std::string name = entry.path().filename().string();
-    PANS_CHECK(name != kMetricsFile && !is_checkpoint_file_name(name), "--out ", out, " already holds a training run (",
+    PANS_CHECK(!is_checkpoint_file_name(name), "--out ", out, " already holds a training run (",
                entry.path().string(), "); pass --resume to continue it, or choose another --out");
   }
+  return fs::remove(fs::path(out) / kMetricsFile);
 }
 
 struct LossSums {
@@ -81,14 +86,15 @@ class TrainingRun {
         batch_statistics_(communicator),
         model_(config.model, {DType::F32, config.device, config.seed, data_parallel_ ? &batch_statistics_ : nullptr,
                               config.implementations.normalization}),
+        parameters_(model_.parameters()),
         optimizer_(config.momentum, config.weight_decay),
         schedule_(config.lr, iterations_, config.lr_power) {
-    const std::vector<Parameter> parameters = model_.parameters();
-    for (const Parameter& p : parameters) optimizer_.add(p.value, p.grad);
-    if (data_parallel_) gradient_averager_ = std::make_unique<GradientAverager>(communicator_, parameters);
+    for (const Parameter& p : parameters_) optimizer_.add(p.value, p.grad);
+    if (data_parallel_) gradient_averager_ = std::make_unique<GradientAverager>(communicator_, parameters_);
   }
 
   TrainSummary run() {
+    check_data_files();
     fs::create_directories(config_.out);
     const std::string resumed_from = start();
     // Every rank has looked at --out before rank 0 writes into it, and every rank runs the same
@@ -128,7 +134,9 @@ class TrainingRun {
   // Restores the latest complete checkpoint when resuming; returns its path, or "" for a fresh start.
   std::string start() {
     if (config_.start == StartFrom::Scratch) {
-      if (leader_) refuse_existing_run(config_.out);
+      if (leader_ && refuse_existing_run(config_.out))
+        console_ << "replacing the metrics log of a run in " << config_.out << " that stopped before its first "
+                 << "checkpoint\n";
       return "";
     }
     const std::vector<std::int64_t> done = complete_checkpoints(config_.out);
@@ -152,6 +160,16 @@ class TrainingRun {
                << ": the same global batch and schedule, another sample order";
     console_ << ")\n";
     return path;
+  }
+
+  // Every image and label of both splits, before anything is written: a truncated file stops the run
+  // now, naming it, instead of when the loader reaches it.
+  void check_data_files() {
+    const Clock::time_point start = Clock::now();
+    training_->check_files();
+    validation_->check_files();
+    console_ << "data: checked the " << 2 * (training_->size() + validation_->size()) << " image and label files in "
+             << printf_string("%.1f", seconds_since(start)) << " s\n";
   }
 
   // Another world size is fine as long as the global batch stays what it was: the weights depend on
@@ -204,8 +222,8 @@ class TrainingRun {
     // The global batch's losses, so that every rank takes the same decision on divergence below
     // (one rank throwing alone would leave the others waiting in a collective).
     if (data_parallel_) average_over_ranks(main, deep);
-    PANS_CHECK(std::isfinite(main) && std::isfinite(deep), "training diverged at iteration ", iteration_ + 1,
-               ": loss main ", main, ", deep supervision ", deep, " (try a lower --lr)");
+    if (!std::isfinite(main) || !std::isfinite(deep))
+      fail_diverged(detail::concat("loss main ", main, ", deep supervision ", deep));
     if (data_parallel_ && config_.implementations.overlap_gradient_averaging) {
       // Each bucket of gradients is averaged while the backward computes the layers below it.
       model_.backward(dmain, ddeep,
@@ -215,12 +233,39 @@ class TrainingRun {
       model_.backward(dmain, ddeep);
       if (data_parallel_) gradient_averager_->average();
     }
+    // The averaged gradients, and so the state after the step, are the same on every rank: every
+    // rank decides alike. The state (weights, running statistics, momentum) is what a checkpoint
+    // saves: checked here, a checkpoint never holds the overflow of the step before it.
+    std::vector<NamedTensor> gradients;
+    for (const Parameter& p : parameters_) gradients.push_back({p.name + " (gradient)", p.grad});
+    check_finite(gradients);
     last_lr_ = schedule_.at(iteration_);
     optimizer_.step(last_lr_);
+    check_finite(training_state_tensors(model_, optimizer_));
     ++iteration_;
     losses_.main += main;
     losses_.deep_supervision += deep;
     ++losses_.count;
+  }
+
+  // Stops the run at the first of `named` that holds a NaN or an infinity, naming it.
+  void check_finite(const std::vector<NamedTensor>& named) const {
+    std::vector<Tensor> tensors;
+    for (const NamedTensor& t : named) tensors.push_back(t.value);
+    const std::vector<std::size_t> bad = tensors_with_nonfinite(tensors);
+    if (!bad.empty())
+      fail_diverged(detail::concat(named[bad.front()].name, " is not finite (", bad.size(), " of ", named.size(),
+                                   " tensors are not)"));
+  }
+
+  // Nothing of the failed iteration is saved: the checkpoints in --out are of earlier iterations.
+  [[noreturn]] void fail_diverged(const std::string& what) const {
+    const std::vector<std::int64_t> done = complete_checkpoints(config_.out);
+    PANS_FAIL("training diverged at iteration ", iteration_ + 1, ": ", what, "; ",
+              done.empty() ? std::string("no checkpoint was written yet")
+                           : detail::concat("the last checkpoint, ", checkpoint_path(config_.out, done.back()),
+                                            ", is of iteration ", done.back(), " and intact"),
+              " (try a lower --lr)");
   }
 
   bool validation_due(std::int64_t done) const {
@@ -350,6 +395,7 @@ class TrainingRun {
   const nlohmann::json recipe_;
   SynchronizedBatchStatistics batch_statistics_;
   PspNet model_;
+  const std::vector<Parameter> parameters_;
   SgdOptimizer optimizer_;
   std::unique_ptr<GradientAverager> gradient_averager_;
   const PolyLearningRate schedule_;
