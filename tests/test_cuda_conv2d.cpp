@@ -69,7 +69,7 @@ const Case kCases[] = {
     {"3x3 pad 1, 6 -> 12 (channels not in 16-byte chunks)", {3, 5, 4, 6}, 12, 3, {1, 1, 1}},
 };
 
-cpu::Conv2dGeometry geometry_of(const Case& c) {
+Conv2dGeometry geometry_of(const Case& c) {
   return {c.x[0],
           c.x[1],
           c.x[2],
@@ -136,7 +136,7 @@ struct Variant {
 // float32 either way), and the pass being checked.
 struct Problem {
   Case c;
-  cpu::Conv2dGeometry g;
+  Conv2dGeometry g;
   DType dtype;
   Tensor x, w, dy, bias, dw0, dbias0;  // host tensors
 
@@ -354,7 +354,7 @@ TEST_CASE("cuda conv2d bfloat16 (bf16 tensor cores and simt) matches the oracle"
 }
 
 TEST_CASE("cuda conv2d tensor-core fit: 16-byte channel chunks and aligned pointers") {
-  const cpu::Conv2dGeometry stem = geometry_of(kCases[9]), cin36 = geometry_of(kCases[2]);
+  const Conv2dGeometry stem = geometry_of(kCases[9]), cin36 = geometry_of(kCases[2]);
   CHECK(std::string(cuda::conv2d_tensor_core_misfit(stem, 4, {})).find("Cin is not a multiple of 4") == 0);
   CHECK(cuda::conv2d_tensor_core_misfit(cin36, 4, {}) == nullptr);
   CHECK(std::string(cuda::conv2d_tensor_core_misfit(cin36, 2, {})).find("Cin is not a multiple of 8") == 0);

@@ -8,14 +8,12 @@
 
 #include <cstdint>
 
-#include "kernels/cuda/conv2d_implicit_gemm.cuh"  // ConvShape
 #include "kernels/cuda/launch.h"
+#include "kernels/shared/conv2d_geometry.h"
 #include "kernels/shared/float_storage.h"
 #include "tensor/dtype.h"
 
 namespace pans::cuda::simt {
-
-using implicit_gemm::ConvShape;
 
 // y[n,oy,ox,co] = bias[co] + sum over taps inside the image and ci of x * w.
 // Mapping: one thread per output element, co fastest, grid-stride. No shared memory: a warp's 32
@@ -23,7 +21,8 @@ using implicit_gemm::ConvShape;
 // Bound: latency/L1 for the stem (K = 147 FMAs per output, 2 loads each); it exists for
 // correctness on the layers tensor cores do not take, which hold < 1% of the network's FLOPs.
 template <class T>
-__global__ void conv2d_forward_thread_per_output(ConvShape s, const T* x, const T* w, const float* bias, T* y) {
+__global__ void conv2d_forward_thread_per_output(BasicConv2dGeometry<int> s, const T* x, const T* w, const float* bias,
+                                                 T* y) {
   const std::int64_t count = std::int64_t(s.batch) * s.out_height * s.out_width * s.out_channels;
   for (std::int64_t i = blockIdx.x * std::int64_t(blockDim.x) + threadIdx.x; i < count;
        i += std::int64_t(gridDim.x) * blockDim.x) {
@@ -55,7 +54,7 @@ __global__ void conv2d_forward_thread_per_output(ConvShape s, const T* x, const 
 // consecutive ci read one dy value (broadcast) and consecutive weights (coalesced).
 // Bound: latency/L1, KH*KW*Cout/s^2 FMAs per element.
 template <class T>
-__global__ void conv2d_backward_input_thread_per_input(ConvShape s, const T* dy, const T* w, T* dx) {
+__global__ void conv2d_backward_input_thread_per_input(BasicConv2dGeometry<int> s, const T* dy, const T* w, T* dx) {
   const std::int64_t count = std::int64_t(s.batch) * s.in_height * s.in_width * s.in_channels;
   const std::int64_t taps = std::int64_t(s.kernel_height) * s.kernel_width;
   for (std::int64_t i = blockIdx.x * std::int64_t(blockDim.x) + threadIdx.x; i < count;
@@ -91,7 +90,7 @@ __global__ void conv2d_backward_input_thread_per_input(ConvShape s, const T* dy,
 // consecutive x channels (coalesced) and one dy value (broadcast) per pixel.
 // Bound: latency/L1, 1 FMA per 2 loads over the split's pixels.
 template <class T>
-__global__ void conv2d_weight_grad_partials_thread_per_weight(ConvShape s, const T* dy, const T* x,
+__global__ void conv2d_weight_grad_partials_thread_per_weight(BasicConv2dGeometry<int> s, const T* dy, const T* x,
                                                               int pixels_per_split, float* partials) {
   const std::int64_t depth = std::int64_t(s.kernel_height) * s.kernel_width * s.in_channels;
   const std::int64_t weights = s.out_channels * depth, count = weights + s.out_channels;

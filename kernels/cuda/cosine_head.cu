@@ -13,9 +13,9 @@
 //   classifier_weight_grad_partials_pixel_chunks   per-chunk sums of dlogits^T f (and of dlogits)
 //   classifier_weight_grad_finish_block_per_row    chunks summed in order, then the row l2 backward
 //   l2_normalize_rows_backward_warp_per_row, cosine_max_similarity_thread_per_pixel
-#include "kernels/cpu/cosine_head.h"
 #include "kernels/cuda/cosine_head.h"
 #include "kernels/cuda/launch.h"
+#include "kernels/shared/l2_normalize_epsilon.h"
 
 namespace pans::cuda {
 namespace {
@@ -23,7 +23,7 @@ namespace {
 constexpr unsigned kFullMask = 0xffffffffu;
 constexpr int kWarpSize = 32;
 // The floor of F.normalize, as the oracle rounds it to float.
-constexpr float kNormFloor = float(cpu::kL2NormalizeEpsilon);
+constexpr float kNormFloor = float(kL2NormalizeEpsilon);
 
 // Warp-per-row/pixel kernels: 4 warps per block keep a block's staged prototypes (26 KiB for
 // 13x512) plus its warps' scratch under the 48 KiB of dynamic shared memory that needs no opt-in,

@@ -43,7 +43,7 @@ __global__ void resize_identity_copy(std::int64_t count, const T* from, T* to) {
 // Bound: bandwidth when upsampling, sizeof(T) bytes of DRAM writes per output (4 B float32, 2 B
 // bfloat16) plus x read about once; ~10 FLOPs and two tap evaluations per output.
 template <class T>
-__global__ void resize_bilinear_forward_four_taps(cpu::ResampleGeometry g, const T* x, T* y) {
+__global__ void resize_bilinear_forward_four_taps(ResampleGeometry g, const T* x, T* y) {
   const std::int64_t count = g.batch * g.out_height * g.out_width * g.channels;
   for (std::int64_t i = blockIdx.x * std::int64_t(blockDim.x) + threadIdx.x; i < count;
        i += std::int64_t(gridDim.x) * blockDim.x) {
@@ -72,7 +72,7 @@ __global__ void resize_bilinear_forward_four_taps(cpu::ResampleGeometry g, const
 // 57: all 57x57 outputs for N*C threads), so it turns latency-bound; a two-pass separable gather would fix that if it
 // ever shows in a profile. Precondition: out sizes below 2^20 per axis (bilinear_readers_superset's rounding margin).
 template <class T>
-__global__ void resize_bilinear_backward_tap_gather(cpu::ResampleGeometry g, const T* dy, T* dx) {
+__global__ void resize_bilinear_backward_tap_gather(ResampleGeometry g, const T* dy, T* dx) {
   const std::int64_t count = g.batch * g.in_height * g.in_width * g.channels;
   for (std::int64_t i = blockIdx.x * std::int64_t(blockDim.x) + threadIdx.x; i < count;
        i += std::int64_t(gridDim.x) * blockDim.x) {
@@ -102,12 +102,12 @@ __global__ void resize_bilinear_backward_tap_gather(cpu::ResampleGeometry g, con
   }
 }
 
-bool is_identity(const cpu::ResampleGeometry& g) { return g.in_height == g.out_height && g.in_width == g.out_width; }
+bool is_identity(const ResampleGeometry& g) { return g.in_height == g.out_height && g.in_width == g.out_width; }
 
 }  // namespace
 
 template <class T>
-void resize_bilinear_forward(const cpu::ResampleGeometry& g, const T* x, T* y) {
+void resize_bilinear_forward(const ResampleGeometry& g, const T* x, T* y) {
   const std::int64_t count = g.batch * g.out_height * g.out_width * g.channels;
   if (count == 0) return;
   if (is_identity(g)) {
@@ -120,7 +120,7 @@ void resize_bilinear_forward(const cpu::ResampleGeometry& g, const T* x, T* y) {
 }
 
 template <class T>
-void resize_bilinear_backward(const cpu::ResampleGeometry& g, const T* dy, T* dx) {
+void resize_bilinear_backward(const ResampleGeometry& g, const T* dy, T* dx) {
   const std::int64_t count = g.batch * g.in_height * g.in_width * g.channels;
   if (count == 0) return;
   if (is_identity(g)) {
@@ -132,9 +132,9 @@ void resize_bilinear_backward(const cpu::ResampleGeometry& g, const T* dy, T* dx
          kThreads, 0, cudaStreamLegacy, g, dy, dx);
 }
 
-template void resize_bilinear_forward<float>(const cpu::ResampleGeometry&, const float*, float*);
-template void resize_bilinear_forward<bf16>(const cpu::ResampleGeometry&, const bf16*, bf16*);
-template void resize_bilinear_backward<float>(const cpu::ResampleGeometry&, const float*, float*);
-template void resize_bilinear_backward<bf16>(const cpu::ResampleGeometry&, const bf16*, bf16*);
+template void resize_bilinear_forward<float>(const ResampleGeometry&, const float*, float*);
+template void resize_bilinear_forward<bf16>(const ResampleGeometry&, const bf16*, bf16*);
+template void resize_bilinear_backward<float>(const ResampleGeometry&, const float*, float*);
+template void resize_bilinear_backward<bf16>(const ResampleGeometry&, const bf16*, bf16*);
 
 }  // namespace pans::cuda
