@@ -15,6 +15,7 @@
 #include "kernels/cuda/conv2d.h"
 #include "kernels/cuda/conv2d_implicit_gemm.cuh"
 #include "kernels/cuda/conv2d_simt.cuh"
+#include "kernels/cuda/grid_stride.h"
 #include "kernels/cuda/launch.h"
 #include "tensor/dtype.h"
 #include "tensor/error.h"
@@ -66,8 +67,7 @@ BasicConv2dGeometry<int> int_geometry(const Conv2dGeometry& g) {
 __global__ void conv2d_weight_grad_reduce_splits(std::int64_t weights, std::int64_t channels, int splits,
                                                  const float* partials, float* dw, float* dbias) {
   const std::int64_t stride = weights + channels, count = weights + (dbias != nullptr ? channels : 0);
-  for (std::int64_t e = blockIdx.x * std::int64_t(blockDim.x) + threadIdx.x; e < count;
-       e += std::int64_t(gridDim.x) * blockDim.x) {
+  for (std::int64_t e : grid_stride_range(count)) {
     float sum = 0.0f;
     for (int z = 0; z < splits; ++z) sum += partials[z * stride + e];
     if (e < weights)

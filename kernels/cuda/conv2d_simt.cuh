@@ -8,6 +8,7 @@
 
 #include <cstdint>
 
+#include "kernels/cuda/grid_stride.h"
 #include "kernels/cuda/launch.h"
 #include "kernels/shared/conv2d_geometry.h"
 #include "kernels/shared/float_storage.h"
@@ -24,8 +25,7 @@ template <class T>
 __global__ void conv2d_forward_thread_per_output(BasicConv2dGeometry<int> s, const T* x, const T* w, const float* bias,
                                                  T* y) {
   const std::int64_t count = std::int64_t(s.batch) * s.out_height * s.out_width * s.out_channels;
-  for (std::int64_t i = blockIdx.x * std::int64_t(blockDim.x) + threadIdx.x; i < count;
-       i += std::int64_t(gridDim.x) * blockDim.x) {
+  for (std::int64_t i : grid_stride_range(count)) {
     const int co = int(i % s.out_channels);
     const std::int64_t pixel = i / s.out_channels;
     const int ox = int(pixel % s.out_width), oy = int(pixel / s.out_width % s.out_height);
@@ -57,8 +57,7 @@ template <class T>
 __global__ void conv2d_backward_input_thread_per_input(BasicConv2dGeometry<int> s, const T* dy, const T* w, T* dx) {
   const std::int64_t count = std::int64_t(s.batch) * s.in_height * s.in_width * s.in_channels;
   const std::int64_t taps = std::int64_t(s.kernel_height) * s.kernel_width;
-  for (std::int64_t i = blockIdx.x * std::int64_t(blockDim.x) + threadIdx.x; i < count;
-       i += std::int64_t(gridDim.x) * blockDim.x) {
+  for (std::int64_t i : grid_stride_range(count)) {
     const int ci = int(i % s.in_channels);
     const std::int64_t pixel = i / s.in_channels;
     const int ix = int(pixel % s.in_width), iy = int(pixel / s.in_width % s.in_height);
@@ -97,8 +96,7 @@ __global__ void conv2d_weight_grad_partials_thread_per_weight(BasicConv2dGeometr
   const int pixels = s.batch * s.out_height * s.out_width;
   const int first = int(blockIdx.y) * pixels_per_split;
   const int last = int(min(static_cast<long long>(pixels), static_cast<long long>(first) + pixels_per_split));
-  for (std::int64_t e = blockIdx.x * std::int64_t(blockDim.x) + threadIdx.x; e < count;
-       e += std::int64_t(gridDim.x) * blockDim.x) {
+  for (std::int64_t e : grid_stride_range(count)) {
     float sum = 0.0f;
     if (e < weights) {
       const int co = int(e / depth), ci = int(e % s.in_channels);

@@ -13,6 +13,7 @@
 // max-pool output is an input value, stored exactly, and the sums round once to bfloat16.
 #include <cmath>  // INFINITY
 
+#include "kernels/cuda/grid_stride.h"
 #include "kernels/cuda/launch.h"
 #include "kernels/cuda/nhwc_index.h"
 #include "kernels/cuda/pool.h"
@@ -36,8 +37,7 @@ constexpr unsigned int kThreads = 256;
 template <class T>
 __global__ void max_pool2d_forward_window_scan(MaxPool2dGeometry g, const T* x, T* y, std::int32_t* argmax) {
   const std::int64_t count = g.batch * g.out_height * g.out_width * g.channels;
-  for (std::int64_t i = blockIdx.x * std::int64_t(blockDim.x) + threadIdx.x; i < count;
-       i += std::int64_t(gridDim.x) * blockDim.x) {
+  for (std::int64_t i : grid_stride_range(count)) {
     const NhwcIndex out = unflatten_nhwc(i, g.out_height, g.out_width, g.channels);
     const PoolBin rows = max_pool_window(out.y, g.in_height, g.kernel_size, g.stride, g.padding);
     const PoolBin cols = max_pool_window(out.x, g.in_width, g.kernel_size, g.stride, g.padding);
@@ -66,8 +66,7 @@ __global__ void max_pool2d_forward_window_scan(MaxPool2dGeometry g, const T* x, 
 template <class T>
 __global__ void max_pool2d_backward_window_gather(MaxPool2dGeometry g, const T* dy, const std::int32_t* argmax, T* dx) {
   const std::int64_t count = g.batch * g.in_height * g.in_width * g.channels;
-  for (std::int64_t i = blockIdx.x * std::int64_t(blockDim.x) + threadIdx.x; i < count;
-       i += std::int64_t(gridDim.x) * blockDim.x) {
+  for (std::int64_t i : grid_stride_range(count)) {
     const NhwcIndex in = unflatten_nhwc(i, g.in_height, g.in_width, g.channels);
     const PoolBin rows = max_pool_windows_covering(in.y, g.out_height, g.kernel_size, g.stride, g.padding);
     const PoolBin cols = max_pool_windows_covering(in.x, g.out_width, g.kernel_size, g.stride, g.padding);
@@ -92,8 +91,7 @@ __global__ void max_pool2d_backward_window_gather(MaxPool2dGeometry g, const T* 
 template <class T>
 __global__ void adaptive_avg_pool2d_forward_bin_sum(ResampleGeometry g, const T* x, T* y) {
   const std::int64_t count = g.batch * g.out_height * g.out_width * g.channels;
-  for (std::int64_t i = blockIdx.x * std::int64_t(blockDim.x) + threadIdx.x; i < count;
-       i += std::int64_t(gridDim.x) * blockDim.x) {
+  for (std::int64_t i : grid_stride_range(count)) {
     const NhwcIndex out = unflatten_nhwc(i, g.out_height, g.out_width, g.channels);
     const PoolBin rows = adaptive_pool_bin(out.y, g.in_height, g.out_height);
     const PoolBin cols = adaptive_pool_bin(out.x, g.in_width, g.out_width);
@@ -115,8 +113,7 @@ __global__ void adaptive_avg_pool2d_forward_bin_sum(ResampleGeometry g, const T*
 template <class T>
 __global__ void adaptive_avg_pool2d_backward_bin_gather(ResampleGeometry g, const T* dy, T* dx) {
   const std::int64_t count = g.batch * g.in_height * g.in_width * g.channels;
-  for (std::int64_t i = blockIdx.x * std::int64_t(blockDim.x) + threadIdx.x; i < count;
-       i += std::int64_t(gridDim.x) * blockDim.x) {
+  for (std::int64_t i : grid_stride_range(count)) {
     const NhwcIndex in = unflatten_nhwc(i, g.in_height, g.in_width, g.channels);
     const PoolBin cell_rows = adaptive_pool_cells_covering(in.y, g.in_height, g.out_height);
     const PoolBin cell_cols = adaptive_pool_cells_covering(in.x, g.in_width, g.out_width);
