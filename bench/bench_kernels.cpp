@@ -84,7 +84,7 @@ std::string utc_now() {
   return text;
 }
 
-json conv_json(const cpu::Conv2dGeometry& g) {
+json conv_json(const Conv2dGeometry& g) {
   return {{"n", g.batch},           {"h", g.in_height},     {"w", g.in_width},    {"cin", g.in_channels},
           {"cout", g.out_channels}, {"k", g.kernel_height}, {"stride", g.stride}, {"pad", g.padding},
           {"dilation", g.dilation}, {"ho", g.out_height},   {"wo", g.out_width}};
@@ -126,7 +126,7 @@ json network_json(const NetworkShapes& net) {
   double run_flops = 0;
   int layers = 0;
   for (const ConvLayer& c : net.convs) {
-    const cpu::Conv2dGeometry& g = c.g;
+    const Conv2dGeometry& g = c.g;
     const double flops = 2.0 * double(g.batch * g.out_height * g.out_width) * double(g.out_channels) *
                          double(g.kernel_height * g.kernel_width * g.in_channels);
     run_flops += double(c.count()) * flops * (c.needs_input_grad ? 3 : 2);

@@ -148,7 +148,7 @@ std::string conv_choice_text(const cuda::Conv2dCudnnChoice& choice) {
 }
 
 void conv_runner(const Row& row, Data& data, Runner& r) {
-  const cpu::Conv2dGeometry g = row.conv;
+  const Conv2dGeometry g = row.conv;
   const DType dt = row.dtype;
   const Conv2dParams params{g.stride, g.padding, g.dilation};
   const Shape xs{g.batch, g.in_height, g.in_width, g.in_channels},

@@ -44,7 +44,7 @@ std::int64_t NetworkShapes::parameter_count() const {
 double NetworkShapes::conv_macs() const {
   double total = 0;
   for (const ConvLayer& c : convs) {
-    const cpu::Conv2dGeometry& g = c.g;
+    const Conv2dGeometry& g = c.g;
     total += double(c.count()) * double(g.batch * g.out_height * g.out_width) * double(g.out_channels) *
              double(g.in_channels * g.kernel_height * g.kernel_width);
   }
@@ -73,18 +73,18 @@ class Builder {
   ActivationShape conv(const std::string& name, const ActivationShape& in, std::int64_t out_channels, int kernel,
                        int stride = 1, int dilation = 1, bool needs_input_grad = true) {
     const int padding = dilation * (kernel - 1) / 2;
-    cpu::Conv2dGeometry g{in.n,
-                          in.h,
-                          in.w,
-                          in.c,
-                          out_channels,
-                          kernel,
-                          kernel,
-                          output_size(in.h, kernel, stride, padding, dilation),
-                          output_size(in.w, kernel, stride, padding, dilation),
-                          stride,
-                          padding,
-                          dilation};
+    Conv2dGeometry g{in.n,
+                     in.h,
+                     in.w,
+                     in.c,
+                     out_channels,
+                     kernel,
+                     kernel,
+                     output_size(in.h, kernel, stride, padding, dilation),
+                     output_size(in.w, kernel, stride, padding, dilation),
+                     stride,
+                     padding,
+                     dilation};
     add_to_group(
         net_.convs, name, [&](const ConvLayer& c) { return same(c.g, g); },
         [&] {
@@ -163,7 +163,7 @@ class Builder {
   static bool same(const ActivationShape& a, const ActivationShape& b) {
     return std::tie(a.n, a.h, a.w, a.c) == std::tie(b.n, b.h, b.w, b.c);
   }
-  static bool same(const cpu::Conv2dGeometry& a, const cpu::Conv2dGeometry& b) {
+  static bool same(const Conv2dGeometry& a, const Conv2dGeometry& b) {
     return std::tie(a.batch, a.in_height, a.in_width, a.in_channels, a.out_channels, a.kernel_height, a.kernel_width,
                     a.out_height, a.out_width, a.stride, a.padding, a.dilation) ==
            std::tie(b.batch, b.in_height, b.in_width, b.in_channels, b.out_channels, b.kernel_height, b.kernel_width,

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "kernels/cpu/conv2d.h"
+#include "kernels/shared/conv2d_geometry.h"
 
 namespace pans::bench {
 
@@ -38,7 +38,7 @@ struct LayerGroup {
 };
 
 struct ConvLayer : LayerGroup {
-  cpu::Conv2dGeometry g;
+  Conv2dGeometry g;
   // The stem's input is the image: a training step never needs its input gradient.
   bool needs_input_grad = true;
 };

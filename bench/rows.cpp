@@ -113,7 +113,7 @@ const char* pass_name(Pass pass) {
   return "?";
 }
 
-std::string native_conv_algo(const cpu::Conv2dGeometry& g, DType dtype) {
+std::string native_conv_algo(const Conv2dGeometry& g, DType dtype) {
   const std::size_t element_bytes = dtype_size(dtype);
 #ifdef PANS_BENCH_CONV2D_CUDA
   const char* misfit = cuda::conv2d_tensor_core_misfit(g, element_bytes, {});
@@ -133,7 +133,7 @@ std::string dims(const ActivationShape& s) {
   return std::to_string(s.n) + "x" + std::to_string(s.h) + "x" + std::to_string(s.w) + "x" + std::to_string(s.c);
 }
 
-std::string conv_text(const cpu::Conv2dGeometry& g) {
+std::string conv_text(const Conv2dGeometry& g) {
   std::ostringstream text;
   text << g.batch << "x" << g.in_height << "x" << g.in_width << "x" << g.in_channels << " -> " << g.out_height << "x"
        << g.out_width << "x" << g.out_channels << ", " << g.kernel_height << "x" << g.kernel_width << "/" << g.stride
@@ -173,7 +173,7 @@ bool has_bf16_kernels(Op op) {
 void conv_rows(const NetworkShapes& net, DType dtype, RowMaker& maker) {
   const double es = double(dtype_size(dtype));
   for (const ConvLayer& layer : net.convs) {
-    const cpu::Conv2dGeometry& g = layer.g;
+    const Conv2dGeometry& g = layer.g;
     const double pixels = double(g.batch * g.out_height * g.out_width);
     const double depth = double(g.kernel_height * g.kernel_width * g.in_channels);
     const double flops = 2.0 * pixels * double(g.out_channels) * depth;

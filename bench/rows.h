@@ -36,7 +36,7 @@ struct Row {
   LayerGroup group;  // the layer(s) this shape stands for; count() of them per training step
 
   // The shape; which fields matter depends on op.
-  cpu::Conv2dGeometry conv{};                         // Conv
+  Conv2dGeometry conv{};                              // Conv
   ActivationShape shape;                              // every other op's input activation (Concat: its output)
   std::int64_t out_height = 0, out_width = 0;         // MaxPool, AdaptivePool, Resize
   std::vector<std::int64_t> concat_inputs;            // Concat: channels of each input
@@ -61,6 +61,6 @@ std::vector<Row> make_rows(const std::vector<NetworkShapes>& networks, const std
 // Asks the native dispatch's own predicate (cuda::conv2d_tensor_core_misfit) where this build has
 // the CUDA conv2d kernels; elsewhere applies the documented rule (channel counts in whole 16-byte
 // chunks) and says it predicted.
-std::string native_conv_algo(const cpu::Conv2dGeometry& g, DType dtype);
+std::string native_conv_algo(const Conv2dGeometry& g, DType dtype);
 
 }  // namespace pans::bench

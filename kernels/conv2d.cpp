@@ -32,7 +32,7 @@ const char* conv2d_algo_name(Conv2dAlgo algo) {
 namespace cuda {
 
 // Host logic only, so that every build (the benchmark's dry run included) can ask it.
-const char* conv2d_tensor_core_misfit(const cpu::Conv2dGeometry& g, std::size_t element_bytes,
+const char* conv2d_tensor_core_misfit(const Conv2dGeometry& g, std::size_t element_bytes,
                                       std::initializer_list<const void*> pointers) {
   const std::int64_t chunk = 16 / std::int64_t(element_bytes);
   if (g.in_channels == 0 || g.out_channels == 0) return "a channel count is 0";
@@ -58,36 +58,36 @@ void check_params(const OpCheck& check, const Conv2dParams& params) {
 
 // Validates the tensors shared by all three passes and derives the geometry from x's shape (or,
 // for the input gradient, from dx's shape) and w.
-cpu::Conv2dGeometry geometry(const OpCheck& check, const Tensor& input, const Tensor& w, const Conv2dParams& params) {
+Conv2dGeometry geometry(const OpCheck& check, const Tensor& input, const Tensor& w, const Conv2dParams& params) {
   check_params(check, params);
   check.rank("input", input, 4);
   check.rank("w", w, 4);
   check.require(w.dim(3) == input.dim(3), "w expects ", w.dim(3), " input channels, the input has ", input.dim(3));
-  cpu::Conv2dGeometry g{input.dim(0),
-                        input.dim(1),
-                        input.dim(2),
-                        input.dim(3),
-                        w.dim(0),
-                        w.dim(1),
-                        w.dim(2),
-                        conv2d_output_size(input.dim(1), w.dim(1), params),
-                        conv2d_output_size(input.dim(2), w.dim(2), params),
-                        params.stride,
-                        params.padding,
-                        params.dilation};
+  Conv2dGeometry g{input.dim(0),
+                   input.dim(1),
+                   input.dim(2),
+                   input.dim(3),
+                   w.dim(0),
+                   w.dim(1),
+                   w.dim(2),
+                   conv2d_output_size(input.dim(1), w.dim(1), params),
+                   conv2d_output_size(input.dim(2), w.dim(2), params),
+                   params.stride,
+                   params.padding,
+                   params.dilation};
   check.require(g.out_height > 0 && g.out_width > 0, "the ", g.kernel_height, "x", g.kernel_width,
                 " kernel does not fit the padded input");
   return g;
 }
 
-Shape output_shape(const cpu::Conv2dGeometry& g) { return {g.batch, g.out_height, g.out_width, g.out_channels}; }
+Shape output_shape(const Conv2dGeometry& g) { return {g.batch, g.out_height, g.out_width, g.out_channels}; }
 
 // Logs the algorithm chosen for a CUDA convolution to stderr, once per distinct op, layer shape
 // and dtype (the choice depends on nothing else), e.g.
 //   pans: conv2d_forward 7x7/2 3->64 float32: simt, as Cin is not a multiple of 4 floats (16 bytes)
 // Implementations::log_conv_algorithms = false (PANS_CONV_LOG=0) silences it. (Unused in builds
 // without CUDA.)
-[[maybe_unused]] void log_algo_choice(const char* op, const cpu::Conv2dGeometry& g, DType dtype, Conv2dAlgo algo,
+[[maybe_unused]] void log_algo_choice(const char* op, const Conv2dGeometry& g, DType dtype, Conv2dAlgo algo,
                                       const char* why) {
   if (!kernel_configuration().log_conv_algorithms) return;
   std::string line = std::string(op) + " " + std::to_string(g.kernel_height) + "x" + std::to_string(g.kernel_width) +
@@ -108,7 +108,7 @@ Shape output_shape(const cpu::Conv2dGeometry& g) { return {g.batch, g.out_height
 // 16-byte chunks, aligned tensors), else the plain SIMT kernel.
 // A template on the storage type S (float or bf16), instantiated only where a CUDA launch is.
 template <class S>
-Conv2dAlgo cuda_algo(const char* op, const cpu::Conv2dGeometry& g, std::initializer_list<const void*> pointers) {
+Conv2dAlgo cuda_algo(const char* op, const Conv2dGeometry& g, std::initializer_list<const void*> pointers) {
   const bool cudnn = kernel_configuration().conv == ConvImplementation::Cudnn;
   const char* misfit = cudnn ? "cuDNN was asked for" : cuda::conv2d_tensor_core_misfit(g, sizeof(S), pointers);
   const Conv2dAlgo algo = cudnn               ? Conv2dAlgo::Cudnn
@@ -131,7 +131,7 @@ std::int64_t conv2d_output_size(std::int64_t input_size, std::int64_t kernel_siz
 void conv2d_forward(const Tensor& x, const Tensor& w, const Tensor& bias, Tensor& y, const Conv2dParams& params) {
   const OpCheck check("conv2d_forward", {{"x", &x}, {"w", &w}, {"bias", &bias}, {"y", &y}});
   check.same_device_float_contiguous({}, {"bias"});
-  const cpu::Conv2dGeometry g = geometry(check, x, w, params);
+  const Conv2dGeometry g = geometry(check, x, w, params);
   if (bias.defined()) check.shape("bias", bias, {g.out_channels});
   check.shape("y", y, output_shape(g));
   if (ran_on_cuda_with_bf16(check, x, [&](auto storage) {
@@ -163,7 +163,7 @@ Tensor conv2d_forward(const Tensor& x, const Tensor& w, const Tensor& bias, cons
 void conv2d_backward_input(const Tensor& dy, const Tensor& w, Tensor& dx, const Conv2dParams& params) {
   const OpCheck check("conv2d_backward_input", {{"dy", &dy}, {"w", &w}, {"dx", &dx}});
   check.same_device_float_contiguous();
-  const cpu::Conv2dGeometry g = geometry(check, dx, w, params);
+  const Conv2dGeometry g = geometry(check, dx, w, params);
   check.shape("dy", dy, output_shape(g));
   if (ran_on_cuda_with_bf16(check, dy, [&](auto storage) {
         using S = decltype(storage);
@@ -183,7 +183,7 @@ void conv2d_backward_input(const Tensor& dy, const Tensor& w, Tensor& dx, const 
 void conv2d_backward_weight(const Tensor& dy, const Tensor& x, Tensor& dw, Tensor& dbias, const Conv2dParams& params) {
   const OpCheck check("conv2d_backward_weight", {{"dy", &dy}, {"x", &x}, {"dw", &dw}, {"dbias", &dbias}});
   check.same_device_float_contiguous({}, {"dw", "dbias"});
-  const cpu::Conv2dGeometry g = geometry(check, x, dw, params);
+  const Conv2dGeometry g = geometry(check, x, dw, params);
   check.shape("dy", dy, output_shape(g));
   if (dbias.defined()) check.shape("dbias", dbias, {g.out_channels});
   if (ran_on_cuda_with_bf16(check, dy, [&](auto storage) {

@@ -89,8 +89,8 @@ void OpCheck::dtype(const char* name, const Tensor& tensor, DType expected) cons
   require(tensor.dtype() == expected, name, " must be ", dtype_name(expected));
 }
 
-cpu::ResampleGeometry resample_geometry(const OpCheck& check, const char* input_name, const Tensor& input,
-                                        const char* output_name, const Tensor& output) {
+ResampleGeometry resample_geometry(const OpCheck& check, const char* input_name, const Tensor& input,
+                                   const char* output_name, const Tensor& output) {
   check.rank(input_name, input, 4);
   check.rank(output_name, output, 4);
   check.require(input.dim(1) > 0 && input.dim(2) > 0, input_name, " must have a nonempty image");

@@ -8,7 +8,7 @@
 #include <utility>
 #include <vector>
 
-#include "kernels/cpu/resample_geometry.h"
+#include "kernels/shared/resample_geometry.h"
 #include "tensor/tensor.h"
 
 namespace pans {
@@ -56,8 +56,8 @@ void require_cuda_float32(const OpCheck& check, const Tensor& tensor);
 
 // For ops mapping {N,H,W,C} to {N,OH,OW,C} (adaptive pooling, resizing): both rank 4, nonempty
 // images, the same batch and channels.
-cpu::ResampleGeometry resample_geometry(const OpCheck& check, const char* input_name, const Tensor& input,
-                                        const char* output_name, const Tensor& output);
+ResampleGeometry resample_geometry(const OpCheck& check, const char* input_name, const Tensor& input,
+                                   const char* output_name, const Tensor& output);
 
 // A new {N,OH,OW,C} tensor for x's resampled output, on x's device and dtype.
 Tensor resampled_output(const char* op, const Tensor& x, std::int64_t out_height, std::int64_t out_width);

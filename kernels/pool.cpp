@@ -16,30 +16,28 @@ bool valid(const MaxPool2dParams& params) {
 }
 
 // Validates the parameters and derives the geometry from the input (or input gradient) shape.
-cpu::MaxPool2dGeometry max_pool_geometry(const OpCheck& check, const char* input_name, const Tensor& input,
-                                         const MaxPool2dParams& params) {
+MaxPool2dGeometry max_pool_geometry(const OpCheck& check, const char* input_name, const Tensor& input,
+                                    const MaxPool2dParams& params) {
   check.require(valid(params), "invalid kernel_size ", params.kernel_size, ", stride ", params.stride, ", padding ",
                 params.padding, " (padding must be at most kernel_size / 2)");
   check.rank(input_name, input, 4);
   check.require(input.dim(1) * input.dim(2) <= std::numeric_limits<std::int32_t>::max(),
                 "argmax holds int32 indices, the input has ", input.dim(1) * input.dim(2), " pixels");
-  cpu::MaxPool2dGeometry g{input.dim(0),
-                           input.dim(1),
-                           input.dim(2),
-                           input.dim(3),
-                           max_pool2d_output_size(input.dim(1), params),
-                           max_pool2d_output_size(input.dim(2), params),
-                           params.kernel_size,
-                           params.stride,
-                           params.padding};
+  MaxPool2dGeometry g{input.dim(0),
+                      input.dim(1),
+                      input.dim(2),
+                      input.dim(3),
+                      max_pool2d_output_size(input.dim(1), params),
+                      max_pool2d_output_size(input.dim(2), params),
+                      params.kernel_size,
+                      params.stride,
+                      params.padding};
   check.require(g.out_height > 0 && g.out_width > 0, "the ", params.kernel_size, "x", params.kernel_size,
                 " window does not fit the padded input");
   return g;
 }
 
-Shape max_pool_output_shape(const cpu::MaxPool2dGeometry& g) {
-  return {g.batch, g.out_height, g.out_width, g.channels};
-}
+Shape max_pool_output_shape(const MaxPool2dGeometry& g) { return {g.batch, g.out_height, g.out_width, g.channels}; }
 
 }  // namespace
 
@@ -54,7 +52,7 @@ std::int64_t max_pool2d_output_size(std::int64_t input_size, const MaxPool2dPara
 void max_pool2d_forward(const Tensor& x, Tensor& y, Tensor& argmax, const MaxPool2dParams& params) {
   const OpCheck check("max_pool2d_forward", {{"x", &x}, {"y", &y}, {"argmax", &argmax}});
   check.same_device_float_contiguous({{"argmax", DType::I32}});
-  const cpu::MaxPool2dGeometry g = max_pool_geometry(check, "x", x, params);
+  const MaxPool2dGeometry g = max_pool_geometry(check, "x", x, params);
   check.shape("y", y, max_pool_output_shape(g));
   check.shape("argmax", argmax, max_pool_output_shape(g));
   if (ran_on_cuda_with_bf16(check, x, [&](auto storage) {
@@ -80,7 +78,7 @@ MaxPool2dOutput max_pool2d_forward(const Tensor& x, const MaxPool2dParams& param
 void max_pool2d_backward(const Tensor& dy, const Tensor& argmax, Tensor& dx, const MaxPool2dParams& params) {
   const OpCheck check("max_pool2d_backward", {{"dy", &dy}, {"argmax", &argmax}, {"dx", &dx}});
   check.same_device_float_contiguous({{"argmax", DType::I32}});
-  const cpu::MaxPool2dGeometry g = max_pool_geometry(check, "dx", dx, params);
+  const MaxPool2dGeometry g = max_pool_geometry(check, "dx", dx, params);
   check.shape("dy", dy, max_pool_output_shape(g));
   check.shape("argmax", argmax, max_pool_output_shape(g));
   if (ran_on_cuda_with_bf16(check, dy, [&](auto storage) {
@@ -97,7 +95,7 @@ void max_pool2d_backward(const Tensor& dy, const Tensor& argmax, Tensor& dx, con
 void adaptive_avg_pool2d_forward(const Tensor& x, Tensor& y) {
   const OpCheck check("adaptive_avg_pool2d_forward", {{"x", &x}, {"y", &y}});
   check.same_device_float_contiguous();
-  const cpu::ResampleGeometry g = resample_geometry(check, "x", x, "y", y);
+  const ResampleGeometry g = resample_geometry(check, "x", x, "y", y);
   if (ran_on_cuda_with_bf16(check, x, [&](auto storage) {
         using S = decltype(storage);
         cuda::adaptive_avg_pool2d_forward(g, x.data<S>(), y.data<S>());
@@ -118,7 +116,7 @@ Tensor adaptive_avg_pool2d_forward(const Tensor& x, std::int64_t out_height, std
 void adaptive_avg_pool2d_backward(const Tensor& dy, Tensor& dx) {
   const OpCheck check("adaptive_avg_pool2d_backward", {{"dy", &dy}, {"dx", &dx}});
   check.same_device_float_contiguous();
-  const cpu::ResampleGeometry g = resample_geometry(check, "dx", dx, "dy", dy);
+  const ResampleGeometry g = resample_geometry(check, "dx", dx, "dy", dy);
   if (ran_on_cuda_with_bf16(check, dy, [&](auto storage) {
         using S = decltype(storage);
         cuda::adaptive_avg_pool2d_backward(g, dy.data<S>(), dx.data<S>());

@@ -11,7 +11,7 @@ namespace {}  // namespace
 void resize_bilinear_forward(const Tensor& x, Tensor& y) {
   const OpCheck check("resize_bilinear_forward", {{"x", &x}, {"y", &y}});
   check.same_device_float_contiguous();
-  const cpu::ResampleGeometry g = resample_geometry(check, "x", x, "y", y);
+  const ResampleGeometry g = resample_geometry(check, "x", x, "y", y);
   if (ran_on_cuda_with_bf16(check, x, [&](auto storage) {
         using S = decltype(storage);
         cuda::resize_bilinear_forward(g, x.data<S>(), y.data<S>());
@@ -32,7 +32,7 @@ Tensor resize_bilinear_forward(const Tensor& x, std::int64_t out_height, std::in
 void resize_bilinear_backward(const Tensor& dy, Tensor& dx) {
   const OpCheck check("resize_bilinear_backward", {{"dy", &dy}, {"dx", &dx}});
   check.same_device_float_contiguous();
-  const cpu::ResampleGeometry g = resample_geometry(check, "dx", dx, "dy", dy);
+  const ResampleGeometry g = resample_geometry(check, "dx", dx, "dy", dy);
   if (ran_on_cuda_with_bf16(check, dy, [&](auto storage) {
         using S = decltype(storage);
         cuda::resize_bilinear_backward(g, dy.data<S>(), dx.data<S>());

@@ -22,16 +22,16 @@ Conv2d::Conv2d(const std::string& name, const Conv2dConfig& config, const LayerO
 
 Tensor Conv2d::forward(const Tensor& x) {
   input_ = x;
-  return conv2d_forward(x, weight.value, bias.value, config_.geometry);
+  return conv2d_forward(x, weight.value, bias.value, config_.params);
 }
 
 Tensor Conv2d::backward(const Tensor& dy, InputGradient input_gradient) {
   PANS_CHECK(input_.defined(), "Conv2d ", weight.name, ": backward without a forward");
-  conv2d_backward_weight(dy, input_, weight.grad, bias.grad, config_.geometry);
+  conv2d_backward_weight(dy, input_, weight.grad, bias.grad, config_.params);
   Tensor dx;
   if (input_gradient == InputGradient::Compute) {
     dx = Tensor::empty(input_.shape(), input_.dtype(), input_.device());
-    conv2d_backward_input(dy, weight.value, dx, config_.geometry);
+    conv2d_backward_input(dy, weight.value, dx, config_.params);
   }
   input_ = Tensor();
   return dx;
@@ -43,7 +43,7 @@ void Conv2d::append_parameters(std::vector<Parameter>& out) const {
 }
 
 std::int64_t Conv2d::output_size(std::int64_t input_size) const {
-  return conv2d_output_size(input_size, config_.kernel_size, config_.geometry);
+  return conv2d_output_size(input_size, config_.kernel_size, config_.params);
 }
 
 }  // namespace pans

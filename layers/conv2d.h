@@ -24,7 +24,7 @@ struct Conv2dConfig {
   std::int64_t in_channels = 0;
   std::int64_t out_channels = 0;
   int kernel_size = 1;
-  Conv2dParams geometry;  // stride, padding, dilation
+  Conv2dParams params;  // stride, padding, dilation
   bool bias = false;
 };
 

@@ -4,11 +4,11 @@
 // the host they must be the GPU's bytes).
 #include <doctest/doctest.h>
 
-#include <cstring>
 #include <vector>
 
 #include "kernels/concat.h"
 #include "kernels/random.h"
+#include "tests/cuda_storage_types.h"
 #include "tests/cuda_test_util.h"
 
 using namespace pans;
@@ -18,73 +18,55 @@ namespace {
 
 Tensor random_f32(const Shape& shape, std::uint64_t stream) { return uniform_f32(shape, stream, -1.0, 1.0, 2024); }
 
-// Equal bytes: `a` (any device, float32 or bfloat16) against the float32 cpu tensor `expected`
-// stored in a's dtype.
-bool identical(const Tensor& a, const Tensor& expected) {
-  const Tensor x = on_cpu(a), y = expected.cast(a.dtype());
-  return x.same_shape(y) && std::memcmp(x.raw_data(), y.raw_data(), x.nbytes()) == 0;
-}
-
-// Random float32 values, rounded to `storage` (float32: unchanged; bfloat16: to 8 significant
-// bits) so that the cpu oracle and the GPU copy the same values.
-Tensor random_values(const Shape& shape, std::uint64_t stream, DType storage) {
-  return random_f32(shape, stream).cast(storage).cast(DType::F32);
-}
-
 // Concatenates parts of the given channel counts on both devices, then splits a random gradient;
-// the GPU tensors have the dtype `storage` (float32, or bfloat16: CUDA-only, so cast on the cpu
-// and moved at once).
+// the GPU tensors are stored as T and the cpu oracle copies the same stored values.
+template <class T>
 void check_concat_split(std::int64_t batch, std::int64_t height, std::int64_t width,
-                        const std::vector<std::int64_t>& channels, DType storage = DType::F32) {
+                        const std::vector<std::int64_t>& channels) {
   CAPTURE(batch);
   CAPTURE(height);
   CAPTURE(width);
   CAPTURE(channels.size());
-  CAPTURE(dtype_name(storage));
   std::vector<Tensor> parts, gpu_parts;
   std::int64_t total = 0;
   for (std::size_t i = 0; i < channels.size(); ++i) {
-    parts.push_back(random_values({batch, height, width, channels[i]}, 10 + i, storage));
-    gpu_parts.push_back(parts.back().cast(storage).to(gpu()));
+    const Stored part(random_f32({batch, height, width, channels[i]}, 10 + i), dtype_of<T>);
+    parts.push_back(part.f32);
+    gpu_parts.push_back(part.device);
     total += channels[i];
   }
   const Tensor expected = concat_channels(parts);
-  Tensor out = nan_tensor({batch, height, width, total}, storage);
+  Tensor out = nan_tensor({batch, height, width, total}, dtype_of<T>);
   concat_channels(gpu_parts, out);
-  CHECK(identical(out, expected));
+  CHECK(same_bits(out, expected.cast(dtype_of<T>)));
 
-  const Tensor dout = random_values(expected.shape(), 3, storage);
+  const Stored dout(random_f32(expected.shape(), 3), dtype_of<T>);
   std::vector<Tensor> dparts_expected, dparts;
   for (std::int64_t c : channels) {
     dparts_expected.push_back(Tensor::empty({batch, height, width, c}));
-    dparts.push_back(nan_tensor({batch, height, width, c}, storage));
+    dparts.push_back(nan_tensor({batch, height, width, c}, dtype_of<T>));
   }
-  split_channels(dout, dparts_expected);
-  split_channels(dout.cast(storage).to(gpu()), dparts);
+  split_channels(dout.f32, dparts_expected);
+  split_channels(dout.device, dparts);
   for (std::size_t i = 0; i < channels.size(); ++i) {
     CAPTURE(i);
-    CHECK(identical(dparts[i], dparts_expected[i]));
+    CHECK(same_bits(dparts[i], dparts_expected[i].cast(dtype_of<T>)));
   }
 }
 
 }  // namespace
 
-TEST_CASE("cuda concat and split of the PSP head's five parts, odd channel counts, batch 1 and 3") {
-  check_concat_split(3, 5, 7, {37, 3, 70, 5, 1});
-  check_concat_split(1, 9, 11, {70, 37, 37, 37, 37});  // ~87k elements: many grid-stride iterations
-  check_concat_split(3, 1, 1, {2, 1});
+TEST_CASE_TEMPLATE("cuda concat and split of the PSP head's five parts, odd channel counts, batch 1 and 3", T, float,
+                   bf16) {
+  check_concat_split<T>(3, 5, 7, {37, 3, 70, 5, 1});
+  check_concat_split<T>(1, 9, 11, {70, 37, 37, 37, 37});  // ~87k elements: many grid-stride iterations
+  check_concat_split<T>(3, 1, 1, {2, 1});
 }
 
-TEST_CASE("cuda concat and split with one part, and more parts than one launch takes") {
-  check_concat_split(3, 4, 5, {37});
-  check_concat_split(3, 3, 5, {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11});  // eleven parts: two launches of 8 and 3
-  check_concat_split(1, 2, 3, std::vector<std::int64_t>(17, 3));     // three launches
-}
-
-TEST_CASE("cuda concat and split of bfloat16 storage") {
-  check_concat_split(3, 5, 7, {37, 3, 70, 5, 1}, DType::BF16);
-  check_concat_split(1, 9, 11, {70, 37, 37, 37, 37}, DType::BF16);
-  check_concat_split(3, 3, 5, {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11}, DType::BF16);
+TEST_CASE_TEMPLATE("cuda concat and split with one part, and more parts than one launch takes", T, float, bf16) {
+  check_concat_split<T>(3, 4, 5, {37});
+  check_concat_split<T>(3, 3, 5, {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11});  // eleven parts: two launches of 8 and 3
+  check_concat_split<T>(1, 2, 3, std::vector<std::int64_t>(17, 3));     // three launches
 }
 
 TEST_CASE("cuda concat rejects float64 with a clear message") {

@@ -33,7 +33,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 #include <limits>
 #include <string>
 #include <vector>
@@ -41,6 +40,7 @@
 #include "kernels/conv2d.h"
 #include "kernels/cuda/conv2d.h"
 #include "kernels/random.h"
+#include "tests/cuda_storage_types.h"
 #include "tests/cuda_test_util.h"
 
 using namespace pans;
@@ -69,7 +69,7 @@ const Case kCases[] = {
     {"3x3 pad 1, 6 -> 12 (channels not in 16-byte chunks)", {3, 5, 4, 6}, 12, 3, {1, 1, 1}},
 };
 
-cpu::Conv2dGeometry geometry_of(const Case& c) {
+Conv2dGeometry geometry_of(const Case& c) {
   return {c.x[0],
           c.x[1],
           c.x[2],
@@ -119,11 +119,6 @@ double max_error_per_magnitude(const Tensor& got, const Tensor& expected, const 
   return worst;
 }
 
-bool identical(const Tensor& a, const Tensor& b) {
-  const Tensor x = on_cpu(a), y = on_cpu(b);
-  return x.same_shape(y) && x.dtype() == y.dtype() && std::memcmp(x.raw_data(), y.raw_data(), x.nbytes()) == 0;
-}
-
 // How a run is made: through the public API (automatic algorithm and tiling) or a launcher.
 struct Variant {
   const char* name;
@@ -136,7 +131,7 @@ struct Variant {
 // float32 either way), and the pass being checked.
 struct Problem {
   Case c;
-  cpu::Conv2dGeometry g;
+  Conv2dGeometry g;
   DType dtype;
   Tensor x, w, dy, bias, dw0, dbias0;  // host tensors
 
@@ -354,7 +349,7 @@ TEST_CASE("cuda conv2d bfloat16 (bf16 tensor cores and simt) matches the oracle"
 }
 
 TEST_CASE("cuda conv2d tensor-core fit: 16-byte channel chunks and aligned pointers") {
-  const cpu::Conv2dGeometry stem = geometry_of(kCases[9]), cin36 = geometry_of(kCases[2]);
+  const Conv2dGeometry stem = geometry_of(kCases[9]), cin36 = geometry_of(kCases[2]);
   CHECK(std::string(cuda::conv2d_tensor_core_misfit(stem, 4, {})).find("Cin is not a multiple of 4") == 0);
   CHECK(cuda::conv2d_tensor_core_misfit(cin36, 4, {}) == nullptr);
   CHECK(std::string(cuda::conv2d_tensor_core_misfit(cin36, 2, {})).find("Cin is not a multiple of 8") == 0);
@@ -364,20 +359,17 @@ TEST_CASE("cuda conv2d tensor-core fit: 16-byte channel chunks and aligned point
         std::string::npos);
 }
 
-TEST_CASE("cuda conv2d is deterministic: the same call twice gives the same bits") {
-  for (DType dtype : {DType::F32, DType::BF16}) {
-    const Problem p(kCases[4], dtype);  // 3x3/2, 64 -> 24: every pass on tensor cores
-    INFO("dtype: ", dtype_name(dtype));
-    for (const Variant& v : {Variant{"tensor cores, 4 splits", false, Conv2dAlgo::ImplicitGemmTensorCore, {64, 4}},
-                             Variant{"simt, 3 splits", false, Conv2dAlgo::Simt, {0, 3}}}) {
-      INFO("variant: ", v.name);
-      CHECK(identical(run_forward(p, v), run_forward(p, v)));
-      CHECK(identical(run_backward_input(p, v), run_backward_input(p, v)));
-      const auto [dw, dbias] = run_backward_weight(p, v);
-      const auto [dw_again, dbias_again] = run_backward_weight(p, v);
-      CHECK(identical(dw, dw_again));
-      CHECK(identical(dbias, dbias_again));
-    }
+TEST_CASE_TEMPLATE("cuda conv2d is deterministic: the same call twice gives the same bits", T, float, bf16) {
+  const Problem p(kCases[4], dtype_of<T>);  // 3x3/2, 64 -> 24: every pass on tensor cores
+  for (const Variant& v : {Variant{"tensor cores, 4 splits", false, Conv2dAlgo::ImplicitGemmTensorCore, {64, 4}},
+                           Variant{"simt, 3 splits", false, Conv2dAlgo::Simt, {0, 3}}}) {
+    INFO("variant: ", v.name);
+    CHECK(same_bits(run_forward(p, v), run_forward(p, v)));
+    CHECK(same_bits(run_backward_input(p, v), run_backward_input(p, v)));
+    const auto [dw, dbias] = run_backward_weight(p, v);
+    const auto [dw_again, dbias_again] = run_backward_weight(p, v);
+    CHECK(same_bits(dw, dw_again));
+    CHECK(same_bits(dbias, dbias_again));
   }
 }
 

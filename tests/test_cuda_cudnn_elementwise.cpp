@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "kernels/cuda/cudnn_elementwise.h"
+#include "tests/cuda_storage_types.h"
 #include "tests/cuda_test_util.h"
 
 using namespace pans;
@@ -37,12 +38,10 @@ std::vector<float> test_values(std::uint64_t stream, bool with_non_finite = fals
   return values;
 }
 
-Tensor on_gpu(const std::vector<float>& values) { return Tensor::from_vector(values, {kCount}).to(gpu()); }
-
-Tensor as_bf16_on_gpu(const std::vector<float>& values) {
-  std::vector<bf16> rounded;
-  for (const float v : values) rounded.push_back(float_to_bf16(v));
-  return Tensor::from_vector(rounded, {kCount}).to(gpu());
+// `values` stored as T on the GPU (bfloat16 rounded to nearest even on the host).
+template <class T>
+Tensor on_gpu(const std::vector<float>& values) {
+  return Tensor::from_vector(values, {kCount}).cast(dtype_of<T>).to(gpu());
 }
 
 float leaky(float v) { return v >= 0.0f ? v : v * kSlope; }
@@ -52,56 +51,44 @@ float leaky_grad(float z, float dz) { return z > 0.0f ? dz : dz * kSlope; }
 
 TEST_CASE("cudnn elementwise: float32 to bf16 rounds to nearest even, as the host does") {
   const std::vector<float> values = test_values(1, true);
-  const Tensor src = on_gpu(values);
+  const Tensor src = on_gpu<float>(values);
   Tensor dst = nan_tensor({kCount}, DType::BF16);
   cuda::convert_float_to_bf16(src.data<float>(), dst.data<bf16>(), kCount);
-  CHECK(same_bits(dst, as_bf16_on_gpu(values)));
+  CHECK(same_bits(dst, on_gpu<bf16>(values)));
 }
 
 TEST_CASE("cudnn elementwise: bf16 accumulated into float32") {
   const std::vector<float> addends = test_values(2), start = test_values(3);
-  const Tensor src = as_bf16_on_gpu(addends);
-  Tensor dst = on_gpu(start);
+  const Tensor src = on_gpu<bf16>(addends);
+  Tensor dst = on_gpu<float>(start);
   cuda::accumulate_bf16_into_float(src.data<bf16>(), dst.data<float>(), kCount);
   std::vector<float> expected(start);
   for (std::size_t i = 0; i < expected.size(); ++i) expected[i] += bf16_to_float(float_to_bf16(addends[i]));
   CHECK(same_bits(dst, Tensor::from_vector(expected, {kCount})));
 }
 
-TEST_CASE("cudnn elementwise: leaky ReLU forward and backward, float32 and bf16, in place too") {
+TEST_CASE_TEMPLATE("cudnn elementwise: leaky ReLU forward and backward, in place too", T, float, bf16) {
+  // float32 arithmetic on the stored values, one rounding when stored.
   const std::vector<float> x = test_values(4), dz = test_values(5);
   std::vector<float> y, dx;
   for (std::size_t i = 0; i < x.size(); ++i) {
-    y.push_back(leaky(x[i]));
-    dx.push_back(leaky_grad(y[i], dz[i]));
+    y.push_back(stored_value<T>(leaky(stored_value<T>(x[i]))));
+    dx.push_back(stored_value<T>(leaky_grad(y[i], stored_value<T>(dz[i]))));
   }
-  SUBCASE("float32, separate outputs") {
-    const Tensor gx = on_gpu(x), gdz = on_gpu(dz);
-    Tensor gy = nan_tensor({kCount}), gdx = nan_tensor({kCount});
-    cuda::leaky_relu_forward(gx.data<float>(), gy.data<float>(), kCount, kSlope);
-    CHECK(same_bits(gy, Tensor::from_vector(y, {kCount})));
-    cuda::leaky_relu_backward(gy.data<float>(), gdz.data<float>(), gdx.data<float>(), kCount, kSlope);
-    CHECK(same_bits(gdx, Tensor::from_vector(dx, {kCount})));
+  SUBCASE("separate outputs") {
+    const Tensor gx = on_gpu<T>(x), gdz = on_gpu<T>(dz);
+    Tensor gy = nan_tensor({kCount}, dtype_of<T>), gdx = nan_tensor({kCount}, dtype_of<T>);
+    cuda::leaky_relu_forward(gx.data<T>(), gy.data<T>(), kCount, kSlope);
+    CHECK(same_bits(gy, on_gpu<T>(y)));
+    cuda::leaky_relu_backward(gy.data<T>(), gdz.data<T>(), gdx.data<T>(), kCount, kSlope);
+    CHECK(same_bits(gdx, on_gpu<T>(dx)));
   }
-  SUBCASE("float32, outputs over their inputs") {
-    Tensor g = on_gpu(x), gd = on_gpu(dz);
-    cuda::leaky_relu_forward(g.data<float>(), g.data<float>(), kCount, kSlope);
-    CHECK(same_bits(g, Tensor::from_vector(y, {kCount})));
-    cuda::leaky_relu_backward(g.data<float>(), gd.data<float>(), gd.data<float>(), kCount, kSlope);
-    CHECK(same_bits(gd, Tensor::from_vector(dx, {kCount})));
-  }
-  SUBCASE("bf16: float32 arithmetic on the stored values, one rounding when stored") {
-    std::vector<float> yb, dxb;
-    for (std::size_t i = 0; i < x.size(); ++i) {
-      yb.push_back(bf16_to_float(float_to_bf16(leaky(bf16_to_float(float_to_bf16(x[i]))))));
-      dxb.push_back(leaky_grad(yb[i], bf16_to_float(float_to_bf16(dz[i]))));
-    }
-    const Tensor gx = as_bf16_on_gpu(x), gdz = as_bf16_on_gpu(dz);
-    Tensor gy = nan_tensor({kCount}, DType::BF16), gdx = nan_tensor({kCount}, DType::BF16);
-    cuda::leaky_relu_forward(gx.data<bf16>(), gy.data<bf16>(), kCount, kSlope);
-    CHECK(same_bits(gy, as_bf16_on_gpu(yb)));
-    cuda::leaky_relu_backward(gy.data<bf16>(), gdz.data<bf16>(), gdx.data<bf16>(), kCount, kSlope);
-    CHECK(same_bits(gdx, as_bf16_on_gpu(dxb)));
+  SUBCASE("outputs over their inputs") {
+    Tensor g = on_gpu<T>(x), gd = on_gpu<T>(dz);
+    cuda::leaky_relu_forward(g.data<T>(), g.data<T>(), kCount, kSlope);
+    CHECK(same_bits(g, on_gpu<T>(y)));
+    cuda::leaky_relu_backward(g.data<T>(), gd.data<T>(), gd.data<T>(), kCount, kSlope);
+    CHECK(same_bits(gd, on_gpu<T>(dx)));
   }
 }
 
@@ -113,8 +100,8 @@ TEST_CASE("cudnn elementwise: InPlace-ABN's scale |w| + eps and dw += sign(w) ds
     scale.push_back(std::fabs(w[i]) + eps);
     dw[i] += w[i] < 0.0f ? -dscale[i] : dscale[i];
   }
-  const Tensor gw = on_gpu(w), gdscale = on_gpu(dscale);
-  Tensor gscale = nan_tensor({kCount}), gdw = on_gpu(dw_start);
+  const Tensor gw = on_gpu<float>(w), gdscale = on_gpu<float>(dscale);
+  Tensor gscale = nan_tensor({kCount}), gdw = on_gpu<float>(dw_start);
   cuda::iabn_scale_from_weight(gw.data<float>(), gscale.data<float>(), kCount, eps);
   CHECK(same_bits(gscale, Tensor::from_vector(scale, {kCount})));
   cuda::accumulate_weight_gradient_from_scale(gw.data<float>(), gdscale.data<float>(), gdw.data<float>(), kCount);
@@ -122,7 +109,7 @@ TEST_CASE("cudnn elementwise: InPlace-ABN's scale |w| + eps and dw += sign(w) ds
 }
 
 TEST_CASE("cudnn elementwise: a pointer off the 16-byte grid is refused by name") {
-  const Tensor src = on_gpu(test_values(6));
+  const Tensor src = on_gpu<float>(test_values(6));
   Tensor dst = nan_tensor({kCount});
   CHECK_THROWS_WITH_AS(cuda::leaky_relu_forward(src.data<float>() + 1, dst.data<float>(), kCount - 1, kSlope),
                        doctest::Contains("leaky_relu_forward: pointer"), Error);

@@ -9,16 +9,19 @@
 // float32 oracle's product on the rounded inputs, rounded to bfloat16 on the host. Against the
 // float64 product the error is at most 2^-24 (float32 product) + 2^-8 (bfloat16 store: 8
 // significant bits) relative.
+//
+// The checks of applying the mask run for both storage types; with float32 the product is the
+// oracle's, within 2^-24 of the float64 product.
 #include <doctest/doctest.h>
 
 #include <cstdint>
-#include <cstring>
 #include <vector>
 
 #include "kernels/cuda/dropout.h"
 #include "kernels/dropout.h"
 #include "kernels/random.h"
 #include "tensor/philox.h"
+#include "tests/cuda_storage_types.h"
 #include "tests/cuda_test_util.h"
 
 using namespace pans;
@@ -56,11 +59,6 @@ const std::vector<SeedStream> kSeedStreams = {{42, 7}, {0xDEADBEEFCAFEF00Dull, 0
 // Shapes with batch 1 and 3, channel counts off multiples of 4 and 32, and 20349 elements (more
 // than the emulator's 4 x 256 threads take in one pass of the grid-stride loop).
 const std::vector<Shape> kShapes = {{1, 1, 1, 1}, {1, 3, 5, 7}, {3, 4, 5, 33}, {2, 9, 11, 37}, {3, 17, 19, 21}};
-
-bool same_bytes(const Tensor& a, const Tensor& b) {
-  const Tensor x = on_cpu(a), y = on_cpu(b);
-  return x.dtype() == y.dtype() && x.same_shape(y) && std::memcmp(x.raw_data(), y.raw_data(), x.nbytes()) == 0;
-}
 
 }  // namespace
 
@@ -105,7 +103,8 @@ TEST_CASE("cuda dropout2d mask compares the draw with p in double") {
   }
 }
 
-TEST_CASE("cuda dropout2d forward and backward drop whole channels and scale kept ones exactly") {
+TEST_CASE_TEMPLATE("cuda dropout2d forward and backward drop whole channels and scale kept ones exactly", T, float,
+                   bf16) {
   for (const Shape& shape : kShapes)
     for (double p : {0.3, 0.7}) {
       CAPTURE(shape_str(shape));
@@ -116,13 +115,19 @@ TEST_CASE("cuda dropout2d forward and backward drop whole channels and scale kep
       REQUIRE(same_bits(mask_gpu, mask));
 
       // Inputs in [0.5, 1.5): a zero output can only come from the mask.
-      const Tensor x = uniform(shape, 1, 0.5, 1.5);
-      Tensor y = nan_tensor(shape);
-      dropout2d_forward(x.to(gpu()), mask_gpu, y);
-      CHECK(same_bits(y, cpu_apply(x, mask)));
+      const Stored x(uniform(shape, 1, 0.5, 1.5), dtype_of<T>);
+      const Tensor expected = cpu_apply(x.f32, mask).cast(dtype_of<T>);
+      Tensor y = nan_tensor(shape, dtype_of<T>);
+      dropout2d_forward(x.device, mask_gpu, y);
+      CHECK(same_bits(y, expected));
+      Tensor expected_f64 = Tensor::empty(shape, DType::F64);
+      dropout2d_forward(x.f64, mask.cast(DType::F64), expected_f64);
+      CHECK(max_scaled_error(y, expected_f64) <= kStoreRounding<T> + 0x1p-23);
       // Restated from the definition: dropped channels exactly 0, kept ones x * float32(1/(1-p)),
-      // i.e. x/(1-p) with the scale rounded once to float32 (as PyTorch's noise tensor holds it).
-      const std::vector<float> input = x.to_vector<float>(), output = on_cpu(y).to_vector<float>();
+      // i.e. x/(1-p) with the scale rounded once to float32 (as PyTorch's noise tensor holds it),
+      // the product stored as T.
+      const std::vector<float> input = x.f32.to_vector<float>();
+      const std::vector<float> output = on_cpu(y).cast(DType::F32).to_vector<float>();
       const float keep = float(1.0 / (1.0 - p));
       bool exact = true;
       for (std::int64_t n = 0; n < batch; ++n)
@@ -130,22 +135,23 @@ TEST_CASE("cuda dropout2d forward and backward drop whole channels and scale kep
           const bool dropped = double(philox_uniform(42, 7, std::uint64_t(n * channels + c))) < p;
           for (std::int64_t pixel = 0; pixel < pixels; ++pixel) {
             const std::size_t i = std::size_t((n * pixels + pixel) * channels + c);
-            exact = exact && output[i] == (dropped ? 0.0f : input[i] * keep);
+            exact = exact && output[i] == (dropped ? 0.0f : stored_value<T>(input[i] * keep));
           }
         }
       CHECK(exact);
 
-      const Tensor dy = uniform(shape, 2, -1.0, 1.0);
-      Tensor dx = nan_tensor(shape);
-      dropout2d_backward(dy.to(gpu()), mask_gpu, dx);
-      CHECK(same_bits(dx, cpu_apply(dy, mask)));
+      const Stored dy(uniform(shape, 2, -1.0, 1.0), dtype_of<T>);
+      const Tensor expected_gradient = cpu_apply(dy.f32, mask).cast(dtype_of<T>);
+      Tensor dx = nan_tensor(shape, dtype_of<T>);
+      dropout2d_backward(dy.device, mask_gpu, dx);
+      CHECK(same_bits(dx, expected_gradient));
 
-      Tensor in_place = x.to(gpu());
+      Tensor in_place = x.device.clone();
       dropout2d_forward(in_place, mask_gpu, in_place);
-      CHECK(same_bits(in_place, cpu_apply(x, mask)));
-      Tensor gradient_in_place = dy.to(gpu());
+      CHECK(same_bits(in_place, expected));
+      Tensor gradient_in_place = dy.device.clone();
       dropout2d_backward(gradient_in_place, mask_gpu, gradient_in_place);
-      CHECK(same_bits(gradient_in_place, cpu_apply(dy, mask)));
+      CHECK(same_bits(gradient_in_place, expected_gradient));
     }
 }
 
@@ -162,35 +168,6 @@ TEST_CASE("cuda dropout2d apply kernel with 32-bit and 64-bit index arithmetic")
     Tensor y = nan_tensor(shape);
     cuda::dropout2d_apply(3, 9 * 11, 37, x_gpu.data<float>(), mask_gpu.data<float>(), y.data<float>(), index);
     CHECK(same_bits(y, cpu_apply(x, mask)));
-  }
-}
-
-TEST_CASE("cuda dropout2d forward and backward on bfloat16 activations with a float32 mask") {
-  for (const Shape& shape : std::vector<Shape>{{1, 3, 5, 7}, {3, 17, 19, 21}}) {
-    CAPTURE(shape_str(shape));
-    const double p = 0.3;
-    const Tensor mask = cpu_mask(shape[0], shape[3], p, 42, 7), mask_gpu = gpu_mask(shape[0], shape[3], p, 42, 7);
-    for (std::uint64_t stream : {1, 2}) {
-      CAPTURE(stream);
-      // bfloat16 is CUDA-only storage: rounded on the cpu, moved at once; the oracles get the same
-      // rounded values in float32 and float64.
-      const Tensor rounded = uniform(shape, stream, -1.5, 1.5).cast(DType::BF16);
-      const Tensor x_gpu = rounded.to(gpu()), x_f32 = rounded.cast(DType::F32);
-      const Tensor expected = cpu_apply(x_f32, mask).cast(DType::BF16);
-      Tensor expected_f64 = Tensor::empty(shape, DType::F64);
-      dropout2d_forward(rounded.cast(DType::F64), mask.cast(DType::F64), expected_f64);
-
-      Tensor y = nan_tensor(shape, DType::BF16);
-      dropout2d_forward(x_gpu, mask_gpu, y);
-      CHECK(same_bytes(y, expected));
-      CHECK(max_scaled_error(y, expected_f64) <= 0x1p-8 + 0x1p-23);
-      Tensor dx = nan_tensor(shape, DType::BF16);
-      dropout2d_backward(x_gpu, mask_gpu, dx);
-      CHECK(same_bytes(dx, expected));
-      Tensor in_place = x_gpu.clone();
-      dropout2d_backward(in_place, mask_gpu, in_place);
-      CHECK(same_bytes(in_place, expected));
-    }
   }
 }
 

@@ -16,9 +16,10 @@
 // kernels' own rounding is measured. The arithmetic is the float32 kernels', so float32 outputs
 // (statistics, running statistics, dw, db) keep the 1e-5 bound above. bfloat16 outputs (z, dx)
 // are additionally rounded once when stored, at most 2^-8 relative (8 significant bits, 7
-// stored): bound 2^-8 + 1e-5 (kBf16Tolerance). A bug (a term dropped, a channel constant of the
-// wrong channel) moves values by far more than one bfloat16 ulp of a few of them, and most
-// elements show errors well below the bound, which the test does not exploit.
+// stored): bound 2^-8 + 1e-5 (kActivationTolerance). A bug (a term dropped, a channel constant of
+// the wrong channel) moves values by far more than one bfloat16 ulp of a few of them, and most
+// elements show errors well below the bound, which the test does not exploit. The parity checks
+// run for both storage types.
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -29,6 +30,7 @@
 #include "kernels/iabn.h"
 #include "kernels/random.h"
 #include "tests/cuda_iabn_parameters.h"
+#include "tests/cuda_storage_types.h"
 #include "tests/cuda_test_util.h"
 
 using namespace pans;
@@ -37,7 +39,9 @@ using namespace pans::test;
 namespace {
 
 constexpr double kTolerance = 1e-5;
-constexpr double kBf16Tolerance = 0x1p-8 + kTolerance;
+// For the activation-sized outputs (z, dx), stored as T.
+template <class T>
+constexpr double kActivationTolerance = kStoreRounding<T> + kTolerance;
 
 // Batch 1 and 3, odd spatial sizes, channel counts that are not multiples of 32 (one, two and
 // three channel tiles), and enough rows (198, 1040) that the emulator's row chunks each walk
@@ -66,41 +70,19 @@ struct Gradients {
   Tensor dx, dw, db;
 };
 
-// The CPU float64 backward of z (float32 values) and its GPU float32 counterpart.
-Gradients cpu_backward(const Tensor& z, const Tensor& dz, const Parameters& p, const Tensor& var, const Tensor& dw0,
+// The CPU float64 backward of z and dz (the stored values) and its GPU counterpart on the stored
+// activations, with float32 parameters, statistics, dw and db.
+Gradients cpu_backward(const Stored& z, const Stored& dz, const Parameters& p, const Tensor& var, const Tensor& dw0,
                        const Tensor& db0, IabnMode mode, const IabnParams& params) {
-  Gradients g{Tensor::empty(z.shape(), DType::F64), f64(dw0), f64(db0)};
-  iabn_backward(f64(z), f64(dz), f64(p.w), f64(p.b), f64(var), g.dx, g.dw, g.db, mode, params);
-  return g;
-}
-
-Gradients gpu_backward(const Tensor& z, const Tensor& dz, const Parameters& p, const Tensor& var, const Tensor& dw0,
-                       const Tensor& db0, IabnMode mode, const IabnParams& params) {
-  Gradients g{nan_tensor(z.shape()), dw0.to(gpu()), db0.to(gpu())};
-  iabn_backward(z.to(gpu()), dz.to(gpu()), p.w.to(gpu()), p.b.to(gpu()), var.to(gpu()), g.dx, g.dw, g.db, mode, params);
-  return g;
-}
-
-// bfloat16 activations: the values rounded on the cpu, as a bfloat16 GPU tensor (bfloat16 is
-// CUDA-only storage, so cast on the cpu and moved at once) and as the oracle's float64 tensor.
-struct Bf16Activation {
-  Tensor device, f64;
-  explicit Bf16Activation(const Tensor& host)
-      : device(host.cast(DType::BF16).to(gpu())), f64(host.cast(DType::BF16).cast(DType::F64)) {}
-};
-
-// The bfloat16 backward on the GPU (float32 parameters, statistics, dw and db) and the float64
-// oracle's on the same rounded z and dz.
-Gradients gpu_backward_bf16(const Bf16Activation& z, const Bf16Activation& dz, const Parameters& p, const Tensor& var,
-                            const Tensor& dw0, const Tensor& db0, IabnMode mode, const IabnParams& params) {
-  Gradients g{nan_tensor(z.device.shape(), DType::BF16), dw0.to(gpu()), db0.to(gpu())};
-  iabn_backward(z.device, dz.device, p.w.to(gpu()), p.b.to(gpu()), var.to(gpu()), g.dx, g.dw, g.db, mode, params);
-  return g;
-}
-Gradients cpu_backward_bf16(const Bf16Activation& z, const Bf16Activation& dz, const Parameters& p, const Tensor& var,
-                            const Tensor& dw0, const Tensor& db0, IabnMode mode, const IabnParams& params) {
   Gradients g{Tensor::empty(z.f64.shape(), DType::F64), f64(dw0), f64(db0)};
   iabn_backward(z.f64, dz.f64, f64(p.w), f64(p.b), f64(var), g.dx, g.dw, g.db, mode, params);
+  return g;
+}
+
+Gradients gpu_backward(const Stored& z, const Stored& dz, const Parameters& p, const Tensor& var, const Tensor& dw0,
+                       const Tensor& db0, IabnMode mode, const IabnParams& params) {
+  Gradients g{nan_tensor(z.device.shape(), z.device.dtype()), dw0.to(gpu()), db0.to(gpu())};
+  iabn_backward(z.device, dz.device, p.w.to(gpu()), p.b.to(gpu()), var.to(gpu()), g.dx, g.dw, g.db, mode, params);
   return g;
 }
 
@@ -114,15 +96,15 @@ void cpu_forward_train(const Tensor& x, const Parameters& p, const IabnParams& p
 
 }  // namespace
 
-TEST_CASE("cuda iabn batch statistics match the cpu") {
+TEST_CASE_TEMPLATE("cuda iabn batch statistics match the cpu", T, float, bf16) {
   for (const Shape& shape : kShapes) {
     CAPTURE(shape_str(shape));
-    const Tensor x = uniform(shape, 1, -1.0, 2.0);
+    const Stored x(uniform(shape, 1, -1.0, 2.0), dtype_of<T>);
     const std::int64_t channels = shape[3];
     Tensor mean = Tensor::empty({channels}, DType::F64), var = Tensor::empty({channels}, DType::F64);
-    iabn_batch_statistics(f64(x), mean, var);
+    iabn_batch_statistics(x.f64, mean, var);
     Tensor gpu_mean = nan_tensor({channels}), gpu_var = nan_tensor({channels});
-    iabn_batch_statistics(x.to(gpu()), gpu_mean, gpu_var);
+    iabn_batch_statistics(x.device, gpu_mean, gpu_var);
     CHECK(max_scaled_error(gpu_mean, mean) < kTolerance);
     CHECK(max_scaled_error(gpu_var, var) < kTolerance);
   }
@@ -150,21 +132,21 @@ TEST_CASE("cuda iabn batch variance stays accurate far from zero (Welford, not E
   CHECK(max_scaled_error(gpu_mean, mean) < 1e-6);
 }
 
-TEST_CASE("cuda iabn normalize in place matches the cpu") {
+TEST_CASE_TEMPLATE("cuda iabn normalize in place matches the cpu", T, float, bf16) {
   for (const Shape& shape : kShapes)
     for (IabnActivation activation : {IabnActivation::LeakyRelu, IabnActivation::Identity}) {
       CAPTURE(shape_str(shape));
       CAPTURE(name(activation));
       const IabnParams params = params_for(activation);
       const Parameters p(shape[3]);
-      const Tensor x = uniform(shape, 1, -1.0, 2.0);
+      const Stored x(uniform(shape, 1, -1.0, 2.0), dtype_of<T>);
       // Statistics away from the batch's (as a synchronized layer would pass), var > 0.
       const Tensor mean = uniform({shape[3]}, 21, 0.2, 0.8), var = uniform({shape[3]}, 22, 0.4, 1.2);
-      Tensor expected = f64(x);
+      Tensor expected = x.f64.clone();
       iabn_normalize_inplace(expected, f64(p.w), f64(p.b), f64(mean), f64(var), params);
-      Tensor got = x.to(gpu());
+      Tensor got = x.device.clone();
       iabn_normalize_inplace(got, p.w.to(gpu()), p.b.to(gpu()), mean.to(gpu()), var.to(gpu()), params);
-      CHECK(max_scaled_error(got, expected) < kTolerance);
+      CHECK(max_scaled_error(got, expected) < kActivationTolerance<T>);
     }
 }
 
@@ -182,45 +164,46 @@ TEST_CASE("cuda iabn running statistics update matches the cpu") {
   }
 }
 
-TEST_CASE("cuda iabn training forward matches the cpu") {
+TEST_CASE_TEMPLATE("cuda iabn training forward matches the cpu", T, float, bf16) {
   for (const Shape& shape : kShapes)
     for (IabnActivation activation : {IabnActivation::LeakyRelu, IabnActivation::Identity}) {
       CAPTURE(shape_str(shape));
       CAPTURE(name(activation));
       const IabnParams params = params_for(activation);
       const Parameters p(shape[3]);
-      const Tensor x = uniform(shape, 1, -1.0, 2.0);
-      Tensor z = f64(x), running_mean = f64(p.running_mean), running_var = f64(p.running_var);
+      const Stored x(uniform(shape, 1, -1.0, 2.0), dtype_of<T>);
+      Tensor z = x.f64.clone(), running_mean = f64(p.running_mean), running_var = f64(p.running_var);
       Tensor saved_var = Tensor::empty({shape[3]}, DType::F64);
       iabn_forward_train(z, f64(p.w), f64(p.b), running_mean, running_var, saved_var, params);
 
-      Tensor gpu_z = x.to(gpu()), gpu_mean = p.running_mean.to(gpu()), gpu_var = p.running_var.to(gpu());
+      Tensor gpu_z = x.device.clone(), gpu_mean = p.running_mean.to(gpu()), gpu_var = p.running_var.to(gpu());
       Tensor gpu_saved_var = nan_tensor({shape[3]});
       iabn_forward_train(gpu_z, p.w.to(gpu()), p.b.to(gpu()), gpu_mean, gpu_var, gpu_saved_var, params);
-      CHECK(max_scaled_error(gpu_z, z) < kTolerance);
+      CHECK(gpu_z.dtype() == dtype_of<T>);
+      CHECK(max_scaled_error(gpu_z, z) < kActivationTolerance<T>);
       CHECK(max_scaled_error(gpu_saved_var, saved_var) < kTolerance);
       CHECK(max_scaled_error(gpu_mean, running_mean) < kTolerance);
       CHECK(max_scaled_error(gpu_var, running_var) < kTolerance);
     }
 }
 
-TEST_CASE("cuda iabn evaluation forward matches the cpu") {
+TEST_CASE_TEMPLATE("cuda iabn evaluation forward matches the cpu", T, float, bf16) {
   for (const Shape& shape : kShapes)
     for (IabnActivation activation : {IabnActivation::LeakyRelu, IabnActivation::Identity}) {
       CAPTURE(shape_str(shape));
       CAPTURE(name(activation));
       const IabnParams params = params_for(activation);
       const Parameters p(shape[3]);
-      const Tensor x = uniform(shape, 1, -1.0, 2.0);
-      Tensor z = f64(x);
+      const Stored x(uniform(shape, 1, -1.0, 2.0), dtype_of<T>);
+      Tensor z = x.f64.clone();
       iabn_forward_eval(z, f64(p.w), f64(p.b), f64(p.running_mean), f64(p.running_var), params);
-      Tensor gpu_z = x.to(gpu());
+      Tensor gpu_z = x.device.clone();
       iabn_forward_eval(gpu_z, p.w.to(gpu()), p.b.to(gpu()), p.running_mean.to(gpu()), p.running_var.to(gpu()), params);
-      CHECK(max_scaled_error(gpu_z, z) < kTolerance);
+      CHECK(max_scaled_error(gpu_z, z) < kActivationTolerance<T>);
     }
 }
 
-TEST_CASE("cuda iabn backward matches the cpu and accumulates dw, db") {
+TEST_CASE_TEMPLATE("cuda iabn backward matches the cpu and accumulates dw, db", T, float, bf16) {
   for (const Shape& shape : kShapes)
     for (IabnActivation activation : {IabnActivation::LeakyRelu, IabnActivation::Identity})
       for (IabnMode mode : {IabnMode::Train, IabnMode::Eval}) {
@@ -229,34 +212,36 @@ TEST_CASE("cuda iabn backward matches the cpu and accumulates dw, db") {
         CAPTURE(name(mode));
         const IabnParams params = params_for(activation);
         const Parameters p(shape[3]);
-        Tensor z, saved_var;
-        cpu_forward_train(uniform(shape, 1, -1.0, 2.0), p, params, z, saved_var);
+        Tensor z32, saved_var;
+        cpu_forward_train(uniform(shape, 1, -1.0, 2.0), p, params, z32, saved_var);
         const Tensor& var = mode == IabnMode::Train ? saved_var : p.running_var;
-        const Tensor dz = uniform(shape, 3, -1.0, 1.0);
+        const Stored z(z32, dtype_of<T>), dz(uniform(shape, 3, -1.0, 1.0), dtype_of<T>);
         // Nonzero starting gradients: a kernel that wrote dw, db with = instead of += fails.
         const Tensor dw0 = uniform({shape[3]}, 31, -2.0, 2.0), db0 = uniform({shape[3]}, 32, -2.0, 2.0);
         const Gradients expected = cpu_backward(z, dz, p, var, dw0, db0, mode, params);
         const Gradients got = gpu_backward(z, dz, p, var, dw0, db0, mode, params);
-        CHECK(max_scaled_error(got.dx, expected.dx) < kTolerance);
+        CHECK(got.dx.dtype() == dtype_of<T>);
+        CHECK(max_scaled_error(got.dx, expected.dx) < kActivationTolerance<T>);
         CHECK(max_scaled_error(got.dw, expected.dw) < kTolerance);
         CHECK(max_scaled_error(got.db, expected.db) < kTolerance);
       }
 }
 
-TEST_CASE("cuda iabn backward may write dx over dz") {
+TEST_CASE_TEMPLATE("cuda iabn backward may write dx over dz", T, float, bf16) {
   const Shape shape = {2, 9, 11, 70};
   for (IabnMode mode : {IabnMode::Train, IabnMode::Eval}) {
     CAPTURE(name(mode));
     const IabnParams params;
     const Parameters p(shape[3]);
-    Tensor z, saved_var;
-    cpu_forward_train(uniform(shape, 1, -1.0, 2.0), p, params, z, saved_var);
+    Tensor z32, saved_var;
+    cpu_forward_train(uniform(shape, 1, -1.0, 2.0), p, params, z32, saved_var);
     const Tensor& var = mode == IabnMode::Train ? saved_var : p.running_var;
-    const Tensor dz = uniform(shape, 3, -1.0, 1.0), zeros = Tensor::zeros({shape[3]});
+    const Stored z(z32, dtype_of<T>), dz(uniform(shape, 3, -1.0, 1.0), dtype_of<T>);
+    const Tensor zeros = Tensor::zeros({shape[3]});
     const Gradients separate = gpu_backward(z, dz, p, var, zeros, zeros, mode, params);
 
-    Tensor in_place = dz.to(gpu()), dw = zeros.to(gpu()), db = zeros.to(gpu());
-    iabn_backward(z.to(gpu()), in_place, p.w.to(gpu()), p.b.to(gpu()), var.to(gpu()), in_place, dw, db, mode, params);
+    Tensor in_place = dz.device.clone(), dw = zeros.to(gpu()), db = zeros.to(gpu());
+    iabn_backward(z.device, in_place, p.w.to(gpu()), p.b.to(gpu()), var.to(gpu()), in_place, dw, db, mode, params);
     CHECK(same_bits(in_place, separate.dx));
     CHECK(same_bits(dw, separate.dw));
     CHECK(same_bits(db, separate.db));
@@ -267,9 +252,10 @@ TEST_CASE("cuda iabn reductions are deterministic: the same backward twice gives
   const Shape shape = {4, 13, 20, 40};
   const IabnParams params;
   const Parameters p(shape[3]);
-  Tensor z, saved_var;
-  cpu_forward_train(uniform(shape, 1, -1.0, 2.0), p, params, z, saved_var);
-  const Tensor dz = uniform(shape, 3, -1.0, 1.0), zeros = Tensor::zeros({shape[3]});
+  Tensor z32, saved_var;
+  cpu_forward_train(uniform(shape, 1, -1.0, 2.0), p, params, z32, saved_var);
+  const Stored z(z32, DType::F32), dz(uniform(shape, 3, -1.0, 1.0), DType::F32);
+  const Tensor zeros = Tensor::zeros({shape[3]});
   const Gradients first = gpu_backward(z, dz, p, saved_var, zeros, zeros, IabnMode::Train, params);
   const Gradients second = gpu_backward(z, dz, p, saved_var, zeros, zeros, IabnMode::Train, params);
   CHECK(same_bits(first.dx, second.dx));
@@ -292,97 +278,6 @@ TEST_CASE("cuda iabn rejects float64 tensors") {
                running_var = Tensor::zeros({3}, DType::F64, gpu());
   CHECK_THROWS_WITH_AS(iabn_forward_eval(x, w, b, running_mean, running_var, IabnParams{}),
                        doctest::Contains("float64 is CPU-only; CUDA kernels take float32"), Error);
-}
-
-TEST_CASE("cuda iabn on bfloat16 activations: statistics and forward, float32 parameters") {
-  for (const Shape& shape : {Shape{3, 7, 5, 37}, Shape{4, 13, 20, 40}})
-    for (IabnActivation activation : {IabnActivation::LeakyRelu, IabnActivation::Identity}) {
-      CAPTURE(shape_str(shape));
-      CAPTURE(name(activation));
-      const IabnParams params = params_for(activation);
-      const std::int64_t channels = shape[3];
-      const Parameters p(channels);
-      const Bf16Activation x(uniform(shape, 1, -1.0, 2.0));
-
-      Tensor mean = Tensor::empty({channels}, DType::F64), var = Tensor::empty({channels}, DType::F64);
-      iabn_batch_statistics(x.f64, mean, var);
-      Tensor gpu_mean = nan_tensor({channels}), gpu_var = nan_tensor({channels});
-      iabn_batch_statistics(x.device, gpu_mean, gpu_var);
-      CHECK(max_scaled_error(gpu_mean, mean) < kTolerance);
-      CHECK(max_scaled_error(gpu_var, var) < kTolerance);
-
-      Tensor z = x.f64.clone(), running_mean = f64(p.running_mean), running_var = f64(p.running_var);
-      Tensor saved_var = Tensor::empty({channels}, DType::F64);
-      iabn_forward_train(z, f64(p.w), f64(p.b), running_mean, running_var, saved_var, params);
-      Tensor gpu_z = x.device.clone(), gpu_running_mean = p.running_mean.to(gpu());
-      Tensor gpu_running_var = p.running_var.to(gpu()), gpu_saved_var = nan_tensor({channels});
-      iabn_forward_train(gpu_z, p.w.to(gpu()), p.b.to(gpu()), gpu_running_mean, gpu_running_var, gpu_saved_var, params);
-      CHECK(gpu_z.dtype() == DType::BF16);
-      CHECK(max_scaled_error(gpu_z, z) < kBf16Tolerance);
-      CHECK(max_scaled_error(gpu_saved_var, saved_var) < kTolerance);
-      CHECK(max_scaled_error(gpu_running_mean, running_mean) < kTolerance);
-      CHECK(max_scaled_error(gpu_running_var, running_var) < kTolerance);
-
-      Tensor z_eval = x.f64.clone();
-      iabn_forward_eval(z_eval, f64(p.w), f64(p.b), f64(p.running_mean), f64(p.running_var), params);
-      Tensor gpu_z_eval = x.device.clone();
-      iabn_forward_eval(gpu_z_eval, p.w.to(gpu()), p.b.to(gpu()), p.running_mean.to(gpu()), p.running_var.to(gpu()),
-                        params);
-      CHECK(max_scaled_error(gpu_z_eval, z_eval) < kBf16Tolerance);
-
-      // The step by step forward with statistics from elsewhere (synchronized iABN).
-      const Tensor other_mean = uniform({channels}, 21, 0.2, 0.8), other_var = uniform({channels}, 22, 0.4, 1.2);
-      Tensor normalized = x.f64.clone();
-      iabn_normalize_inplace(normalized, f64(p.w), f64(p.b), f64(other_mean), f64(other_var), params);
-      Tensor gpu_normalized = x.device.clone();
-      iabn_normalize_inplace(gpu_normalized, p.w.to(gpu()), p.b.to(gpu()), other_mean.to(gpu()), other_var.to(gpu()),
-                             params);
-      CHECK(max_scaled_error(gpu_normalized, normalized) < kBf16Tolerance);
-    }
-}
-
-TEST_CASE("cuda iabn backward on bfloat16 activations accumulates float32 dw, db") {
-  for (const Shape& shape : {Shape{1, 3, 5, 7}, Shape{2, 9, 11, 70}})
-    for (IabnActivation activation : {IabnActivation::LeakyRelu, IabnActivation::Identity})
-      for (IabnMode mode : {IabnMode::Train, IabnMode::Eval}) {
-        CAPTURE(shape_str(shape));
-        CAPTURE(name(activation));
-        CAPTURE(name(mode));
-        const IabnParams params = params_for(activation);
-        const Parameters p(shape[3]);
-        Tensor z32, saved_var;
-        cpu_forward_train(uniform(shape, 1, -1.0, 2.0), p, params, z32, saved_var);
-        const Tensor& var = mode == IabnMode::Train ? saved_var : p.running_var;
-        const Bf16Activation z(z32), dz(uniform(shape, 3, -1.0, 1.0));
-        const Tensor dw0 = uniform({shape[3]}, 31, -2.0, 2.0), db0 = uniform({shape[3]}, 32, -2.0, 2.0);
-        const Gradients expected = cpu_backward_bf16(z, dz, p, var, dw0, db0, mode, params);
-        const Gradients got = gpu_backward_bf16(z, dz, p, var, dw0, db0, mode, params);
-        CHECK(got.dx.dtype() == DType::BF16);
-        CHECK(max_scaled_error(got.dx, expected.dx) < kBf16Tolerance);
-        CHECK(max_scaled_error(got.dw, expected.dw) < kTolerance);
-        CHECK(max_scaled_error(got.db, expected.db) < kTolerance);
-      }
-}
-
-TEST_CASE("cuda iabn backward on bfloat16 activations may write dx over dz") {
-  const Shape shape = {2, 9, 11, 70};
-  for (IabnMode mode : {IabnMode::Train, IabnMode::Eval}) {
-    CAPTURE(name(mode));
-    const IabnParams params;
-    const Parameters p(shape[3]);
-    Tensor z32, saved_var;
-    cpu_forward_train(uniform(shape, 1, -1.0, 2.0), p, params, z32, saved_var);
-    const Tensor& var = mode == IabnMode::Train ? saved_var : p.running_var;
-    const Bf16Activation z(z32), dz(uniform(shape, 3, -1.0, 1.0));
-    const Tensor zeros = Tensor::zeros({shape[3]});
-    const Gradients separate = gpu_backward_bf16(z, dz, p, var, zeros, zeros, mode, params);
-
-    Tensor in_place = dz.device.clone(), dw = zeros.to(gpu()), db = zeros.to(gpu());
-    iabn_backward(z.device, in_place, p.w.to(gpu()), p.b.to(gpu()), var.to(gpu()), in_place, dw, db, mode, params);
-    CHECK(same_bits(in_place, separate.dx));
-    CHECK(same_bits(dw, separate.dw));
-    CHECK(same_bits(db, separate.db));
-  }
 }
 
 TEST_CASE("cuda iabn keeps parameters and statistics float32 beside bfloat16 activations") {

@@ -14,16 +14,18 @@
 // argmax must equal the oracle's on the rounded values (rounding makes ties common). Against the
 // float64 oracle on the same values the error is the bfloat16 store, at most 2^-8 relative (8
 // significant bits), plus the float32 sums' rounding (~1e-7 here): bound 2^-8 + 1e-5.
+//
+// Every check runs for both storage types (float32: no store rounding, bound 1e-5 against float64).
 #include <doctest/doctest.h>
 
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 #include <limits>
 #include <vector>
 
 #include "kernels/pool.h"
 #include "kernels/random.h"
+#include "tests/cuda_storage_types.h"
 #include "tests/cuda_test_util.h"
 
 using namespace pans;
@@ -43,11 +45,8 @@ Tensor tied_values(const Shape& shape, std::uint64_t stream) {
   return t;
 }
 
-// Bitwise equality of two float32 tensors on any devices (NaN equals the same NaN).
-bool identical(const Tensor& a, const Tensor& b) {
-  const Tensor x = on_cpu(a), y = on_cpu(b);
-  return x.same_shape(y) && std::memcmp(x.data<float>(), y.data<float>(), std::size_t(x.numel()) * sizeof(float)) == 0;
-}
+// The float32 sums' rounding against the float64 oracle, ~1e-7 on these shapes.
+constexpr double kFloat32SumTolerance = 1e-5;
 
 Tensor gpu_indices(const Shape& shape, std::int32_t value) {
   Tensor host = Tensor::empty(shape, DType::I32);
@@ -55,139 +54,89 @@ Tensor gpu_indices(const Shape& shape, std::int32_t value) {
   return host.to(gpu());
 }
 
-// Forward, backward and a second backward run, each against the oracle on the same inputs.
-void check_max_pool(const Tensor& x, const MaxPool2dParams& params) {
-  CAPTURE(x.describe("x"));
+// Forward, backward and a second backward run on `host_x` stored as T, each against the oracles
+// on the same stored inputs.
+template <class T>
+void check_max_pool(const Tensor& host_x, const MaxPool2dParams& params) {
+  const Stored x(host_x, dtype_of<T>);
+  CAPTURE(x.device.describe("x"));
   CAPTURE(params.kernel_size);
   CAPTURE(params.stride);
   CAPTURE(params.padding);
-  const MaxPool2dOutput expected = max_pool2d_forward(x, params);
-  Tensor y = nan_tensor(expected.y.shape());
-  Tensor argmax = gpu_indices(expected.y.shape(), -7);
-  max_pool2d_forward(x.to(gpu()), y, argmax, params);
-  CHECK(identical(y, expected.y));
-  CHECK(on_cpu(argmax).to_vector<std::int32_t>() == expected.argmax.to_vector<std::int32_t>());
-
-  const Tensor dy = random_f32(expected.y.shape(), 11);
-  Tensor dx_expected = Tensor::empty(x.shape());
-  max_pool2d_backward(dy, expected.argmax, dx_expected, params);
-  const Tensor dy_gpu = dy.to(gpu());
-  Tensor dx = nan_tensor(x.shape());
-  max_pool2d_backward(dy_gpu, argmax, dx, params);
-  INFO("max scaled error of dx: ", max_scaled_error(dx, dx_expected));
-  CHECK(identical(dx, dx_expected));
-  Tensor dx_again = nan_tensor(x.shape());
-  max_pool2d_backward(dy_gpu, argmax, dx_again, params);
-  CHECK(identical(dx_again, dx));  // deterministic: no atomics
-}
-
-void check_adaptive_pool(const Tensor& x, std::int64_t out_height, std::int64_t out_width) {
-  CAPTURE(x.describe("x"));
-  CAPTURE(out_height);
-  CAPTURE(out_width);
-  const Tensor expected = adaptive_avg_pool2d_forward(x, out_height, out_width);
-  Tensor y = nan_tensor(expected.shape());
-  adaptive_avg_pool2d_forward(x.to(gpu()), y);
-  INFO("max scaled error of y: ", max_scaled_error(y, expected));
-  CHECK(identical(y, expected));
-
-  const Tensor dy = random_f32(expected.shape(), 12);
-  Tensor dx_expected = Tensor::empty(x.shape());
-  adaptive_avg_pool2d_backward(dy, dx_expected);
-  const Tensor dy_gpu = dy.to(gpu());
-  Tensor dx = nan_tensor(x.shape());
-  adaptive_avg_pool2d_backward(dy_gpu, dx);
-  INFO("max scaled error of dx: ", max_scaled_error(dx, dx_expected));
-  CHECK(identical(dx, dx_expected));
-  Tensor dx_again = nan_tensor(x.shape());
-  adaptive_avg_pool2d_backward(dy_gpu, dx_again);
-  CHECK(identical(dx_again, dx));
-}
-
-constexpr double kBf16Tolerance = 0x1p-8 + 1e-5;
-
-// `host` rounded to bfloat16: on the GPU as bfloat16 (CUDA-only storage, so cast on the cpu and
-// moved at once), for the oracles as the same values in float32 and float64.
-struct Bf16Input {
-  Tensor device, f32, f64;
-  explicit Bf16Input(const Tensor& host)
-      : device(host.cast(DType::BF16).to(gpu())),
-        f32(host.cast(DType::BF16).cast(DType::F32)),
-        f64(host.cast(DType::BF16).cast(DType::F64)) {}
-};
-
-bool same_bytes(const Tensor& a, const Tensor& b) {
-  const Tensor x = on_cpu(a), y = on_cpu(b);
-  return x.dtype() == y.dtype() && x.same_shape(y) && std::memcmp(x.raw_data(), y.raw_data(), x.nbytes()) == 0;
-}
-
-void check_max_pool_bf16(const Tensor& host_x, const MaxPool2dParams& params) {
-  const Bf16Input x(host_x);
-  CAPTURE(x.device.describe("x"));
-  CAPTURE(params.kernel_size);
-  CAPTURE(params.stride);
   const MaxPool2dOutput expected = max_pool2d_forward(x.f32, params);
-  Tensor y = nan_tensor(expected.y.shape(), DType::BF16);
+  Tensor y = nan_tensor(expected.y.shape(), dtype_of<T>);
   Tensor argmax = gpu_indices(expected.y.shape(), -7);
   max_pool2d_forward(x.device, y, argmax, params);
-  CHECK(same_bytes(y, expected.y.cast(DType::BF16)));
+  CHECK(same_bits(y, expected.y.cast(dtype_of<T>)));
   CHECK(on_cpu(argmax).to_vector<std::int32_t>() == expected.argmax.to_vector<std::int32_t>());
 
-  const Bf16Input dy(random_f32(expected.y.shape(), 13));
-  Tensor dx_f32 = Tensor::empty(host_x.shape()), dx_f64 = Tensor::empty(host_x.shape(), DType::F64);
-  max_pool2d_backward(dy.f32, expected.argmax, dx_f32, params);
+  const Stored dy(random_f32(expected.y.shape(), 11), dtype_of<T>);
+  Tensor dx_expected = Tensor::empty(host_x.shape()), dx_f64 = Tensor::empty(host_x.shape(), DType::F64);
+  max_pool2d_backward(dy.f32, expected.argmax, dx_expected, params);
   max_pool2d_backward(dy.f64, expected.argmax, dx_f64, params);
-  Tensor dx = nan_tensor(host_x.shape(), DType::BF16);
+  Tensor dx = nan_tensor(host_x.shape(), dtype_of<T>);
   max_pool2d_backward(dy.device, argmax, dx, params);
-  CHECK(same_bytes(dx, dx_f32.cast(DType::BF16)));
-  CHECK(max_scaled_error(dx, dx_f64) <= kBf16Tolerance);
+  INFO("max scaled error of dx: ", max_scaled_error(dx, dx_f64));
+  CHECK(same_bits(dx, dx_expected.cast(dtype_of<T>)));
+  CHECK(max_scaled_error(dx, dx_f64) <= kStoreRounding<T> + kFloat32SumTolerance);
+  Tensor dx_again = nan_tensor(host_x.shape(), dtype_of<T>);
+  max_pool2d_backward(dy.device, argmax, dx_again, params);
+  CHECK(same_bits(dx_again, dx));  // deterministic: no atomics
 }
 
-void check_adaptive_pool_bf16(const Tensor& host_x, std::int64_t out_height, std::int64_t out_width) {
-  const Bf16Input x(host_x);
+template <class T>
+void check_adaptive_pool(const Tensor& host_x, std::int64_t out_height, std::int64_t out_width) {
+  const Stored x(host_x, dtype_of<T>);
   CAPTURE(x.device.describe("x"));
   CAPTURE(out_height);
   CAPTURE(out_width);
-  const Tensor expected = adaptive_avg_pool2d_forward(x.f64, out_height, out_width);
-  Tensor y = nan_tensor(expected.shape(), DType::BF16);
+  const Tensor expected = adaptive_avg_pool2d_forward(x.f32, out_height, out_width);
+  const Tensor expected_f64 = adaptive_avg_pool2d_forward(x.f64, out_height, out_width);
+  Tensor y = nan_tensor(expected.shape(), dtype_of<T>);
   adaptive_avg_pool2d_forward(x.device, y);
-  CHECK(max_scaled_error(y, expected) <= kBf16Tolerance);
-  CHECK(same_bytes(y, adaptive_avg_pool2d_forward(x.f32, out_height, out_width).cast(DType::BF16)));
+  INFO("max scaled error of y: ", max_scaled_error(y, expected_f64));
+  CHECK(same_bits(y, expected.cast(dtype_of<T>)));
+  CHECK(max_scaled_error(y, expected_f64) <= kStoreRounding<T> + kFloat32SumTolerance);
 
-  const Bf16Input dy(random_f32(expected.shape(), 14));
-  Tensor dx_f32 = Tensor::empty(host_x.shape()), dx_f64 = Tensor::empty(host_x.shape(), DType::F64);
-  adaptive_avg_pool2d_backward(dy.f32, dx_f32);
+  const Stored dy(random_f32(expected.shape(), 12), dtype_of<T>);
+  Tensor dx_expected = Tensor::empty(host_x.shape()), dx_f64 = Tensor::empty(host_x.shape(), DType::F64);
+  adaptive_avg_pool2d_backward(dy.f32, dx_expected);
   adaptive_avg_pool2d_backward(dy.f64, dx_f64);
-  Tensor dx = nan_tensor(host_x.shape(), DType::BF16);
+  Tensor dx = nan_tensor(host_x.shape(), dtype_of<T>);
   adaptive_avg_pool2d_backward(dy.device, dx);
-  CHECK(max_scaled_error(dx, dx_f64) <= kBf16Tolerance);
-  CHECK(same_bytes(dx, dx_f32.cast(DType::BF16)));
+  INFO("max scaled error of dx: ", max_scaled_error(dx, dx_f64));
+  CHECK(same_bits(dx, dx_expected.cast(dtype_of<T>)));
+  CHECK(max_scaled_error(dx, dx_f64) <= kStoreRounding<T> + kFloat32SumTolerance);
+  Tensor dx_again = nan_tensor(host_x.shape(), dtype_of<T>);
+  adaptive_avg_pool2d_backward(dy.device, dx_again);
+  CHECK(same_bits(dx_again, dx));
 }
 
 }  // namespace
 
-TEST_CASE("cuda max pool 3x3/2 pad 1 matches the oracle on odd shapes, batch 1 and 3") {
+TEST_CASE_TEMPLATE("cuda max pool 3x3/2 pad 1 matches the oracle on odd shapes, batch 1 and 3", T, float, bf16) {
   // 57x57 and 37 channels: ~30k outputs, far more than the emulator's grid, so the grid-stride
   // loops run several iterations per thread.
   for (const Shape& shape : std::vector<Shape>{{1, 9, 7, 3}, {3, 13, 11, 37}, {1, 57, 57, 37}, {3, 2, 3, 70}})
-    check_max_pool(random_f32(shape, 1), MaxPool2dParams{});
+    check_max_pool<T>(random_f32(shape, 1), MaxPool2dParams{});
 }
 
-TEST_CASE("cuda max pool other windows: stride 1, no padding, a stride wider than the window") {
+TEST_CASE_TEMPLATE("cuda max pool other windows: stride 1, no padding, a stride wider than the window", T, float,
+                   bf16) {
   const Tensor x = random_f32({3, 11, 10, 37}, 2);
   for (const MaxPool2dParams& params : {MaxPool2dParams{2, 2, 0}, MaxPool2dParams{3, 1, 1}, MaxPool2dParams{5, 3, 2},
                                         MaxPool2dParams{1, 3, 0}, MaxPool2dParams{2, 3, 1}})
-    check_max_pool(x, params);  // {1,3,0} and {2,3,1} leave inputs in no window: their dx is 0
+    check_max_pool<T>(x, params);  // {1,3,0} and {2,3,1} leave inputs in no window: their dx is 0
 }
 
-TEST_CASE("cuda max pool ties pick the first maximum in window order, as the oracle") {
-  check_max_pool(tied_values({3, 15, 13, 37}, 3), MaxPool2dParams{});
-  check_max_pool(tied_values({1, 8, 9, 5}, 4), MaxPool2dParams{3, 1, 1});
+TEST_CASE_TEMPLATE("cuda max pool ties pick the first maximum in window order, as the oracle", T, float, bf16) {
+  check_max_pool<T>(tied_values({3, 15, 13, 37}, 3), MaxPool2dParams{});
+  check_max_pool<T>(tied_values({1, 8, 9, 5}, 4), MaxPool2dParams{3, 1, 1});
   // All equal: every window picks its first inside element; overlapping windows that pick the same
   // element add their dy in the backward.
   Tensor ones = Tensor::empty({1, 7, 8, 3});
   std::fill(ones.data<float>(), ones.data<float>() + ones.numel(), 1.0f);
-  check_max_pool(ones, MaxPool2dParams{});
+  check_max_pool<T>(ones, MaxPool2dParams{});
 }
 
 TEST_CASE("cuda max pool propagates NaN and picks the last NaN of a window, as the oracle") {
@@ -207,30 +156,22 @@ TEST_CASE("cuda max pool propagates NaN and picks the last NaN of a window, as t
   at(2, 5, 5, 4) = -inf;
   for (std::int64_t iy = 0; iy < 3; ++iy)
     for (std::int64_t ix = 0; ix < 3; ++ix) at(2, iy, ix, 2) = -inf;  // an all -inf window
-  check_max_pool(x, MaxPool2dParams{});
-  check_max_pool(x, MaxPool2dParams{2, 2, 0});
+  check_max_pool<float>(x, MaxPool2dParams{});
+  check_max_pool<float>(x, MaxPool2dParams{2, 2, 0});
 }
 
-TEST_CASE("cuda adaptive average pool to the PSP pyramid 1, 2, 3, 6 from 57x57") {
+TEST_CASE_TEMPLATE("cuda adaptive average pool to the PSP pyramid 1, 2, 3, 6 from 57x57", T, float, bf16) {
   const Tensor x = random_f32({1, 57, 57, 37}, 6);
-  for (std::int64_t size : {1, 2, 3, 6}) check_adaptive_pool(x, size, size);
+  for (std::int64_t size : {1, 2, 3, 6}) check_adaptive_pool<T>(x, size, size);
 }
 
-TEST_CASE("cuda adaptive average pool from odd sizes, overlapping bins and outputs larger than the input") {
+TEST_CASE_TEMPLATE("cuda adaptive average pool from odd sizes, overlapping bins and outputs larger than the input", T,
+                   float, bf16) {
   const Tensor x = random_f32({3, 7, 9, 70}, 7);
   const std::int64_t sizes[][2] = {{1, 1}, {2, 2}, {3, 3}, {6, 6}, {2, 6}, {9, 11}};
-  for (const auto& size : sizes) check_adaptive_pool(x, size[0], size[1]);
-  check_adaptive_pool(random_f32({1, 13, 5, 3}, 8), 6, 2);
-  check_adaptive_pool(random_f32({3, 1, 1, 3}, 9), 3, 2);
-}
-
-TEST_CASE("cuda max pool and adaptive average pool of bfloat16 storage") {
-  check_max_pool_bf16(random_f32({3, 13, 11, 37}, 21), MaxPool2dParams{});
-  check_max_pool_bf16(random_f32({1, 9, 7, 3}, 22), MaxPool2dParams{3, 1, 1});
-  check_max_pool_bf16(tied_values({3, 8, 9, 5}, 23), MaxPool2dParams{});
-  const Tensor x = random_f32({1, 57, 57, 37}, 24);
-  for (std::int64_t size : {1, 2, 3, 6}) check_adaptive_pool_bf16(x, size, size);
-  check_adaptive_pool_bf16(random_f32({3, 7, 9, 70}, 25), 9, 11);
+  for (const auto& size : sizes) check_adaptive_pool<T>(x, size[0], size[1]);
+  check_adaptive_pool<T>(random_f32({1, 13, 5, 3}, 8), 6, 2);
+  check_adaptive_pool<T>(random_f32({3, 1, 1, 3}, 9), 3, 2);
 }
 
 TEST_CASE("cuda pool rejects float64 with a clear message") {

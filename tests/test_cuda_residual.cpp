@@ -8,18 +8,21 @@
 // on those very values. The kernel computes the float32 result above from them and rounds it once
 // to bfloat16 when storing: at most 2^-24 relative from the float32 rounding plus 2^-8 from the
 // store (bfloat16 has 8 significant bits, 7 stored: an ulp is 2^-7 of the leading power of two,
-// half of it 2^-8; torch.finfo(torch.bfloat16).eps = 2^-7), so max_scaled_error <= 2^-8 + 2^-23
-// (kBf16Tolerance). Gradients where out >= 0 pass dout through unchanged: those must be exact.
+// half of it 2^-8; torch.finfo(torch.bfloat16).eps = 2^-7), so max_scaled_error <= 2^-8 + 2^-23.
+// Gradients where out >= 0 pass dout through unchanged: those must be exact.
 // And since the float32 arithmetic is the oracle's, the bfloat16 result must be exactly the
 // float32 oracle's result on the rounded inputs, rounded to bfloat16 on the host.
+//
+// The parity checks run for both storage types: with float32 storage the store adds nothing, so
+// the results are the float32 oracle's and within 2^-23 of the float64 one.
 #include <doctest/doctest.h>
 
 #include <cstdint>
-#include <cstring>
 #include <vector>
 
 #include "kernels/random.h"
 #include "kernels/residual.h"
+#include "tests/cuda_storage_types.h"
 #include "tests/cuda_test_util.h"
 
 using namespace pans;
@@ -79,23 +82,10 @@ Tensor cpu_backward(const Tensor& out, const Tensor& dout, double slope) {
   return d;
 }
 
-constexpr double kBf16Tolerance = 0x1p-8 + 0x1p-23;
-
-// bfloat16 tensors are CUDA-only storage: rounded on the cpu, then moved to the GPU at once.
-Tensor bf16_on_gpu(const Tensor& host) { return host.cast(DType::BF16).to(gpu()); }
-// The same bfloat16-rounded values in float64 (the oracle's inputs), or in float32.
-Tensor bf16_rounded_f64(const Tensor& host) { return host.cast(DType::BF16).cast(DType::F64); }
-Tensor bf16_rounded_f32(const Tensor& host) { return host.cast(DType::BF16).cast(DType::F32); }
-
-bool same_bf16_bits(const Tensor& gpu_result, const Tensor& expected_bf16) {
-  const Tensor a = on_cpu(gpu_result);
-  return a.dtype() == DType::BF16 && expected_bf16.dtype() == DType::BF16 && a.same_shape(expected_bf16) &&
-         std::memcmp(a.raw_data(), expected_bf16.raw_data(), a.nbytes()) == 0;
-}
-
 }  // namespace
 
-TEST_CASE("cuda residual add leaky relu forward and backward equal the cpu bit for bit") {
+TEST_CASE_TEMPLATE("cuda residual add leaky relu forward and backward equal the cpu bit for bit, in place too", T,
+                   float, bf16) {
   // 1 element (scalar tail only), odd sizes (a tail of 1..3 after the float4s), channels that are
   // not multiples of 4 or 32, and 14586 elements: more than the emulator's 4 x 256 threads take in
   // one pass, so the grid-stride loops iterate.
@@ -104,17 +94,34 @@ TEST_CASE("cuda residual add leaky relu forward and backward equal the cpu bit f
     for (double slope : {0.01, 0.2}) {
       CAPTURE(shape_str(shape));
       CAPTURE(slope);
-      const auto [branch, shortcut] = inputs(shape, 1);
-      const Tensor expected = cpu_forward(branch, shortcut, slope);
-      Tensor out = nan_tensor(shape);
-      residual_add_leaky_forward(branch.to(gpu()), shortcut.to(gpu()), out, slope);
-      CHECK(same_bits(out, expected));
+      const auto [host_branch, host_shortcut] = inputs(shape, 1);
+      const Stored branch(host_branch, dtype_of<T>), shortcut(host_shortcut, dtype_of<T>);
+      const Tensor expected = cpu_forward(branch.f32, shortcut.f32, slope);
+      Tensor out = nan_tensor(shape, dtype_of<T>);
+      residual_add_leaky_forward(branch.device, shortcut.device, out, slope);
+      CHECK(out.dtype() == dtype_of<T>);
+      CHECK(same_bits(out, expected.cast(dtype_of<T>)));
+      CHECK(max_scaled_error(out, cpu_forward(branch.f64, shortcut.f64, slope)) <= kStoreRounding<T> + 0x1p-23);
+      Tensor in_place = branch.device.clone();
+      residual_add_leaky_forward(in_place, shortcut.device, in_place, slope);
+      CHECK(max_scaled_error(in_place, out) == 0.0);
 
-      const Tensor dout = uniform(shape, 3);
-      const Tensor expected_gradient = cpu_backward(expected, dout, slope);
-      Tensor d = nan_tensor(shape);
-      residual_add_leaky_backward(expected.to(gpu()), dout.to(gpu()), d, slope);
-      CHECK(same_bits(d, expected_gradient));
+      // Backward from the stored forward output: the oracles' gradient of the very same values.
+      const Stored stored_out(expected, dtype_of<T>), dout(uniform(shape, 3), dtype_of<T>);
+      const Tensor expected_gradient = cpu_backward(stored_out.f32, dout.f32, slope);
+      Tensor d = nan_tensor(shape, dtype_of<T>);
+      residual_add_leaky_backward(stored_out.device, dout.device, d, slope);
+      CHECK(same_bits(d, expected_gradient.cast(dtype_of<T>)));
+      CHECK(max_scaled_error(d, cpu_backward(stored_out.f64, dout.f64, slope)) <= kStoreRounding<T> + 0x1p-23);
+      const std::vector<double> got = on_cpu(d).cast(DType::F64).to_vector<double>();
+      const std::vector<double> z = stored_out.f64.to_vector<double>(), passed = dout.f64.to_vector<double>();
+      bool pass_through_exact = true;
+      for (std::size_t i = 0; i < got.size(); ++i)
+        if (z[i] >= 0) pass_through_exact = pass_through_exact && got[i] == passed[i];
+      CHECK(pass_through_exact);
+      Tensor gradient_in_place = dout.device.clone();
+      residual_add_leaky_backward(stored_out.device, gradient_in_place, gradient_in_place, slope);
+      CHECK(max_scaled_error(gradient_in_place, d) == 0.0);
     }
 }
 
@@ -169,47 +176,6 @@ TEST_CASE("cuda residual add leaky relu in place") {
       residual_add_leaky_backward(expected.to(gpu()), into_dout.view, into_dout.view, slope);
       CHECK(same_bits(into_dout.view, cpu_backward(expected, dout, slope)));
       CHECK(spare_untouched(into_dout));
-    }
-}
-
-TEST_CASE("cuda residual add leaky relu on bfloat16 storage, in place too") {
-  const std::vector<Shape> shapes = {{1, 1, 1, 1}, {1, 3, 5, 7}, {2, 13, 17, 33}};
-  for (const Shape& shape : shapes)
-    for (double slope : {0.01, 0.2}) {
-      CAPTURE(shape_str(shape));
-      CAPTURE(slope);
-      const auto [branch, shortcut] = inputs(shape, 11);
-      const Tensor expected = cpu_forward(bf16_rounded_f64(branch), bf16_rounded_f64(shortcut), slope);
-      Tensor out = nan_tensor(shape, DType::BF16);
-      const Tensor branch_gpu = bf16_on_gpu(branch);
-      residual_add_leaky_forward(branch_gpu, bf16_on_gpu(shortcut), out, slope);
-      CHECK(out.dtype() == DType::BF16);
-      CHECK(max_scaled_error(out, expected) <= kBf16Tolerance);
-      CHECK(same_bf16_bits(out,
-                           cpu_forward(bf16_rounded_f32(branch), bf16_rounded_f32(shortcut), slope).cast(DType::BF16)));
-      Tensor in_place = bf16_on_gpu(branch);
-      residual_add_leaky_forward(in_place, bf16_on_gpu(shortcut), in_place, slope);
-      CHECK(max_scaled_error(in_place, out) == 0.0);
-
-      // Backward from a bfloat16 forward output: the oracle's gradient of the very same values.
-      const Tensor out_f32 = expected.cast(DType::F32), dout = uniform(shape, 13);
-      const Tensor expected_gradient = cpu_backward(bf16_rounded_f64(out_f32), bf16_rounded_f64(dout), slope);
-      Tensor d = nan_tensor(shape, DType::BF16);
-      const Tensor dout_gpu = bf16_on_gpu(dout);
-      residual_add_leaky_backward(bf16_on_gpu(out_f32), dout_gpu, d, slope);
-      CHECK(max_scaled_error(d, expected_gradient) <= kBf16Tolerance);
-      CHECK(
-          same_bf16_bits(d, cpu_backward(bf16_rounded_f32(out_f32), bf16_rounded_f32(dout), slope).cast(DType::BF16)));
-      const std::vector<double> got = on_cpu(d).cast(DType::F64).to_vector<double>();
-      const std::vector<double> z = bf16_rounded_f64(out_f32).to_vector<double>();
-      const std::vector<double> passed = bf16_rounded_f64(dout).to_vector<double>();
-      bool pass_through_exact = true;
-      for (std::size_t i = 0; i < got.size(); ++i)
-        if (z[i] >= 0) pass_through_exact = pass_through_exact && got[i] == passed[i];
-      CHECK(pass_through_exact);
-      Tensor gradient_in_place = dout_gpu.clone();
-      residual_add_leaky_backward(bf16_on_gpu(out_f32), gradient_in_place, gradient_in_place, slope);
-      CHECK(max_scaled_error(gradient_in_place, d) == 0.0);
     }
 }
 

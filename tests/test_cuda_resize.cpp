@@ -18,15 +18,17 @@
 // (which also covers the float32 oracle's own rounding against float64, ~1e-6 here). On the
 // emulator the float32 arithmetic is the float32 oracle's, so the bytes must equal that oracle's
 // result rounded to bfloat16 on the host.
+//
+// Every check runs for both storage types (float32: no store rounding).
 #include <doctest/doctest.h>
 
-#include <cstring>
 #include <limits>
 #include <utility>
 #include <vector>
 
 #include "kernels/random.h"
 #include "kernels/resize.h"
+#include "tests/cuda_storage_types.h"
 #include "tests/cuda_test_util.h"
 
 using namespace pans;
@@ -34,105 +36,74 @@ using namespace pans::test;
 
 namespace {
 
-constexpr double kForwardTolerance = kEmulated ? 0.0 : 2e-5;
-constexpr double kBackwardTolerance = kEmulated ? 0.0 : 1e-4;
+constexpr double kNativeForwardTolerance = 2e-5, kNativeBackwardTolerance = 1e-4;
+// Against the float32 oracle: the native bounds, or on the emulator its bits.
+constexpr double kForwardTolerance = kEmulated ? 0.0 : kNativeForwardTolerance;
+constexpr double kBackwardTolerance = kEmulated ? 0.0 : kNativeBackwardTolerance;
 
 Tensor random_f32(const Shape& shape, std::uint64_t stream) { return uniform_f32(shape, stream, -1.0, 1.0, 2024); }
 
-bool identical(const Tensor& a, const Tensor& b) {
-  const Tensor x = on_cpu(a), y = on_cpu(b);
-  return x.same_shape(y) && std::memcmp(x.data<float>(), y.data<float>(), std::size_t(x.numel()) * sizeof(float)) == 0;
-}
-
-// Inputs rounded to bfloat16: on the GPU as bfloat16 (CUDA-only storage, so cast on the cpu and
-// moved at once), for the oracles as the same values in float64 and float32.
-struct Bf16Input {
-  Tensor device, f64, f32;
-  explicit Bf16Input(const Tensor& host)
-      : device(host.cast(DType::BF16).to(gpu())),
-        f64(host.cast(DType::BF16).cast(DType::F64)),
-        f32(host.cast(DType::BF16).cast(DType::F32)) {}
-};
-
-bool same_bytes(const Tensor& a, const Tensor& b) {
-  const Tensor x = on_cpu(a), y = on_cpu(b);
-  return x.dtype() == y.dtype() && x.same_shape(y) && std::memcmp(x.raw_data(), y.raw_data(), x.nbytes()) == 0;
-}
-
-void check_resize_bf16(const Shape& in_shape, std::int64_t out_height, std::int64_t out_width) {
-  const Bf16Input x(random_f32(in_shape, 21));
+// Forward, backward and a second backward run on inputs stored as T, against the float32 oracle on
+// the same stored values (the bounds above plus the store's rounding; on the emulator its bits,
+// rounded to T) and against the float64 oracle.
+template <class T>
+void check_resize(const Shape& in_shape, std::int64_t out_height, std::int64_t out_width) {
+  const Stored x(random_f32(in_shape, 1), dtype_of<T>);
   CAPTURE(x.device.describe("x"));
   CAPTURE(out_height);
   CAPTURE(out_width);
-  const Tensor expected = resize_bilinear_forward(x.f64, out_height, out_width);
-  Tensor y = nan_tensor(expected.shape(), DType::BF16);
+  const Tensor expected = resize_bilinear_forward(x.f32, out_height, out_width);
+  Tensor y = nan_tensor(expected.shape(), dtype_of<T>);
   resize_bilinear_forward(x.device, y);
-  CHECK(max_scaled_error(y, expected) <= 0x1p-8 + 2e-5);
-  if (kEmulated) CHECK(same_bytes(y, resize_bilinear_forward(x.f32, out_height, out_width).cast(DType::BF16)));
+  CHECK(max_scaled_error(y, expected) <= kStoreRounding<T> + kForwardTolerance);
+  CHECK(max_scaled_error(y, resize_bilinear_forward(x.f64, out_height, out_width)) <=
+        kStoreRounding<T> + kNativeForwardTolerance);
+  if (kEmulated) CHECK(same_bits(y, expected.cast(dtype_of<T>)));
 
-  const Bf16Input dy(random_f32(expected.shape(), 22));
-  Tensor dx_expected = Tensor::empty(in_shape, DType::F64), dx_f32 = Tensor::empty(in_shape);
-  resize_bilinear_backward(dy.f64, dx_expected);
-  resize_bilinear_backward(dy.f32, dx_f32);
-  Tensor dx = nan_tensor(in_shape, DType::BF16);
+  const Stored dy(random_f32(expected.shape(), 2), dtype_of<T>);
+  Tensor dx_expected = Tensor::empty(in_shape), dx_f64 = Tensor::empty(in_shape, DType::F64);
+  resize_bilinear_backward(dy.f32, dx_expected);
+  resize_bilinear_backward(dy.f64, dx_f64);
+  Tensor dx = nan_tensor(in_shape, dtype_of<T>);
   resize_bilinear_backward(dy.device, dx);
-  CHECK(max_scaled_error(dx, dx_expected) <= 0x1p-8 + 1e-4);
-  if (kEmulated) CHECK(same_bytes(dx, dx_f32.cast(DType::BF16)));
-}
-
-void check_resize(const Shape& in_shape, std::int64_t out_height, std::int64_t out_width) {
-  const Tensor x = random_f32(in_shape, 1);
-  CAPTURE(x.describe("x"));
-  CAPTURE(out_height);
-  CAPTURE(out_width);
-  const Tensor expected = resize_bilinear_forward(x, out_height, out_width);
-  Tensor y = nan_tensor(expected.shape());
-  resize_bilinear_forward(x.to(gpu()), y);
-  CHECK(max_scaled_error(y, expected) <= kForwardTolerance);
-
-  const Tensor dy = random_f32(expected.shape(), 2);
-  Tensor dx_expected = Tensor::empty(x.shape());
-  resize_bilinear_backward(dy, dx_expected);
-  const Tensor dy_gpu = dy.to(gpu());
-  Tensor dx = nan_tensor(x.shape());
-  resize_bilinear_backward(dy_gpu, dx);
-  CHECK(max_scaled_error(dx, dx_expected) <= kBackwardTolerance);
-  Tensor dx_again = nan_tensor(x.shape());
-  resize_bilinear_backward(dy_gpu, dx_again);
-  CHECK(identical(dx_again, dx));  // deterministic: a gather, no atomics
+  CHECK(max_scaled_error(dx, dx_expected) <= kStoreRounding<T> + kBackwardTolerance);
+  CHECK(max_scaled_error(dx, dx_f64) <= kStoreRounding<T> + kNativeBackwardTolerance);
+  if (kEmulated) CHECK(same_bits(dx, dx_expected.cast(dtype_of<T>)));
+  Tensor dx_again = nan_tensor(in_shape, dtype_of<T>);
+  resize_bilinear_backward(dy.device, dx_again);
+  CHECK(same_bits(dx_again, dx));  // deterministic: a gather, no atomics
 }
 
 }  // namespace
 
-TEST_CASE("cuda bilinear upsampling: the PSP branches to 57, and odd non-square sizes") {
-  check_resize({1, 6, 6, 37}, 57, 57);  // ~120k outputs: many grid-stride iterations per thread
-  check_resize({3, 2, 2, 5}, 57, 57);
-  check_resize({1, 8, 8, 3}, 57, 57);
-  check_resize({3, 13, 11, 37}, 29, 23);
-  check_resize({3, 5, 7, 3}, 9, 9);
+TEST_CASE_TEMPLATE("cuda bilinear upsampling: the PSP branches to 57, and odd non-square sizes", T, float, bf16) {
+  check_resize<T>({1, 6, 6, 37}, 57, 57);  // ~120k outputs: many grid-stride iterations per thread
+  check_resize<T>({3, 2, 2, 5}, 57, 57);
+  check_resize<T>({1, 8, 8, 3}, 57, 57);
+  check_resize<T>({3, 13, 11, 37}, 29, 23);
+  check_resize<T>({3, 5, 7, 3}, 9, 9);
 }
 
-TEST_CASE("cuda bilinear resize from a single pixel broadcasts it") {
-  check_resize({3, 1, 1, 70}, 5, 5);
-  check_resize({1, 1, 1, 3}, 57, 57);  // one input element gathers all 57x57 outputs
-  check_resize({3, 1, 4, 37}, 6, 9);
+TEST_CASE_TEMPLATE("cuda bilinear resize from a single pixel broadcasts it", T, float, bf16) {
+  check_resize<T>({3, 1, 1, 70}, 5, 5);
+  check_resize<T>({1, 1, 1, 3}, 57, 57);  // one input element gathers all 57x57 outputs
+  check_resize<T>({3, 1, 4, 37}, 6, 9);
 }
 
-TEST_CASE("cuda bilinear downsampling") {
-  check_resize({1, 57, 57, 3}, 6, 6);
-  check_resize({3, 7, 9, 5}, 3, 4);
-  check_resize({3, 9, 8, 70}, 1, 1);
-  check_resize({1, 12, 7, 37}, 5, 13);  // down in one axis, up in the other
+TEST_CASE_TEMPLATE("cuda bilinear downsampling", T, float, bf16) {
+  check_resize<T>({1, 57, 57, 3}, 6, 6);
+  check_resize<T>({3, 7, 9, 5}, 3, 4);
+  check_resize<T>({3, 9, 8, 70}, 1, 1);
+  check_resize<T>({1, 12, 7, 37}, 5, 13);  // down in one axis, up in the other
 }
 
-TEST_CASE("cuda bilinear resize to the same size copies, forward and backward") {
-  const Tensor x = random_f32({3, 5, 7, 37}, 3);
-  Tensor y = nan_tensor(x.shape());
-  resize_bilinear_forward(x.to(gpu()), y);
-  CHECK(identical(y, x));
-  Tensor dx = nan_tensor(x.shape());
-  resize_bilinear_backward(x.to(gpu()), dx);
-  CHECK(identical(dx, x));
+TEST_CASE_TEMPLATE("cuda bilinear resize to the same size copies, forward and backward", T, float, bf16) {
+  const Stored x(random_f32({3, 5, 7, 37}, 3), dtype_of<T>);
+  Tensor y = nan_tensor(x.device.shape(), dtype_of<T>), dx = nan_tensor(x.device.shape(), dtype_of<T>);
+  resize_bilinear_forward(x.device, y);
+  CHECK(same_bits(y, x.device));
+  resize_bilinear_backward(x.device, dx);
+  CHECK(same_bits(dx, x.device));
 }
 
 #ifdef PANS_SIMT_EMU
@@ -150,7 +121,7 @@ TEST_CASE("cuda bilinear resize propagates infinities and NaN exactly as the ora
     const Tensor expected = resize_bilinear_forward(x, out_size, out_size);
     Tensor y = nan_tensor(expected.shape());
     resize_bilinear_forward(x.to(gpu()), y);
-    CHECK(identical(y, expected));
+    CHECK(same_bits(y, expected));
 
     Tensor dy = random_f32(expected.shape(), 5);
     dy.data<float>()[0] = inf;  // read with weight 0 by input index 1 of each axis
@@ -160,24 +131,10 @@ TEST_CASE("cuda bilinear resize propagates infinities and NaN exactly as the ora
     resize_bilinear_backward(dy, dx_expected);
     Tensor dx = nan_tensor(x.shape());
     resize_bilinear_backward(dy.to(gpu()), dx);
-    CHECK(identical(dx, dx_expected));
+    CHECK(same_bits(dx, dx_expected));
   }
 }
 #endif
-
-TEST_CASE("cuda bilinear resize of bfloat16 storage: up, down, and the same size") {
-  check_resize_bf16({1, 6, 6, 37}, 57, 57);
-  check_resize_bf16({3, 5, 7, 3}, 9, 9);
-  check_resize_bf16({3, 13, 11, 37}, 6, 5);
-  check_resize_bf16({3, 1, 4, 5}, 6, 9);
-  // Equal sizes copy the bfloat16 patterns.
-  const Bf16Input x(random_f32({3, 5, 7, 37}, 23));
-  Tensor y = nan_tensor(x.device.shape(), DType::BF16), dx = nan_tensor(x.device.shape(), DType::BF16);
-  resize_bilinear_forward(x.device, y);
-  resize_bilinear_backward(x.device, dx);
-  CHECK(same_bytes(y, x.device));
-  CHECK(same_bytes(dx, x.device));
-}
 
 TEST_CASE("cuda resize rejects float64 with a clear message") {
   const Tensor x = Tensor::zeros({1, 5, 5, 3}, DType::F64, gpu());

@@ -2,16 +2,9 @@
 // equal lives in tests/test_conv2d.cpp, independent of this code.
 #pragma once
 
-#include <cstdint>
+#include "kernels/shared/conv2d_geometry.h"
 
 namespace pans::cpu {
-
-struct Conv2dGeometry {
-  std::int64_t batch, in_height, in_width, in_channels;
-  std::int64_t out_channels, kernel_height, kernel_width;
-  std::int64_t out_height, out_width;
-  int stride, padding, dilation;
-};
 
 template <class T>
 void conv2d_forward(const Conv2dGeometry& g, const T* x, const T* w, const T* bias, T* y);

@@ -4,10 +4,9 @@
 
 #include <cstdint>
 
-namespace pans::cpu {
+#include "kernels/shared/l2_normalize_epsilon.h"
 
-// The floor on |v| of F.normalize, which PAnS uses for both the features and the weights.
-constexpr double kL2NormalizeEpsilon = 1e-12;
+namespace pans::cpu {
 
 // f is {pixels, channels}, w {classes, channels}, logits {pixels, classes}.
 struct ClassifierGeometry {

@@ -3,15 +3,10 @@
 
 #include <cstdint>
 
-#include "kernels/cpu/resample_geometry.h"
+#include "kernels/shared/max_pool2d_geometry.h"
+#include "kernels/shared/resample_geometry.h"
 
 namespace pans::cpu {
-
-struct MaxPool2dGeometry {
-  std::int64_t batch, in_height, in_width, channels;
-  std::int64_t out_height, out_width;
-  int kernel_size, stride, padding;
-};
 
 template <class T>
 void max_pool2d_forward(const MaxPool2dGeometry& g, const T* x, T* y, std::int32_t* argmax);

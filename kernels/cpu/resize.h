@@ -3,7 +3,7 @@
 
 #include <cstdint>
 
-#include "kernels/cpu/resample_geometry.h"
+#include "kernels/shared/resample_geometry.h"
 
 namespace pans::cpu {
 

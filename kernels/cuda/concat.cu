@@ -4,6 +4,7 @@
 // table to allocate or copy); more than kMaxParts parts are handled by several launches, each
 // writing its own channel range of the whole.
 #include "kernels/cuda/concat.h"
+#include "kernels/cuda/grid_stride.h"
 #include "kernels/cuda/launch.h"
 #include "tensor/dtype.h"
 
@@ -46,8 +47,7 @@ template <class T>
 __global__ void concat_channels_part_lookup(std::int64_t pixels, ChannelParts<const T*> parts, T* whole) {
   const std::int64_t width = parts.channel_end[parts.count - 1];
   const std::int64_t count = pixels * width;
-  for (std::int64_t i = blockIdx.x * std::int64_t(blockDim.x) + threadIdx.x; i < count;
-       i += std::int64_t(gridDim.x) * blockDim.x) {
+  for (std::int64_t i : grid_stride_range(count)) {
     const std::int64_t p = i / width, c = i % width;
     std::int64_t begin = 0;
     const int j = part_of(parts, c, begin);
@@ -61,8 +61,7 @@ template <class T>
 __global__ void split_channels_part_lookup(std::int64_t pixels, const T* whole, ChannelParts<T*> parts) {
   const std::int64_t width = parts.channel_end[parts.count - 1];
   const std::int64_t count = pixels * width;
-  for (std::int64_t i = blockIdx.x * std::int64_t(blockDim.x) + threadIdx.x; i < count;
-       i += std::int64_t(gridDim.x) * blockDim.x) {
+  for (std::int64_t i : grid_stride_range(count)) {
     const std::int64_t p = i / width, c = i % width;
     std::int64_t begin = 0;
     const int j = part_of(parts, c, begin);

@@ -15,6 +15,7 @@
 #include "kernels/cuda/conv2d.h"
 #include "kernels/cuda/conv2d_implicit_gemm.cuh"
 #include "kernels/cuda/conv2d_simt.cuh"
+#include "kernels/cuda/grid_stride.h"
 #include "kernels/cuda/launch.h"
 #include "tensor/dtype.h"
 #include "tensor/error.h"
@@ -22,7 +23,6 @@
 namespace pans::cuda {
 namespace {
 
-using implicit_gemm::ConvShape;
 using implicit_gemm::Epilogue;
 using implicit_gemm::GemmExtent;
 
@@ -39,10 +39,11 @@ std::int64_t ceil_div(std::int64_t a, std::int64_t b) { return (a + b - 1) / b; 
 // The kernels index pixels and GEMM extents with int; the headroom covers a last partial tile.
 bool fits_int(std::int64_t value) { return value >= 0 && value <= std::numeric_limits<int>::max() - 256; }
 
-std::int64_t output_pixels(const cpu::Conv2dGeometry& g) { return g.batch * g.out_height * g.out_width; }
-std::int64_t weight_depth(const cpu::Conv2dGeometry& g) { return g.kernel_height * g.kernel_width * g.in_channels; }
+std::int64_t output_pixels(const Conv2dGeometry& g) { return g.batch * g.out_height * g.out_width; }
+std::int64_t weight_depth(const Conv2dGeometry& g) { return g.kernel_height * g.kernel_width * g.in_channels; }
 
-ConvShape conv_shape(const cpu::Conv2dGeometry& g) {
+// The geometry the kernels take: every extent as an int.
+BasicConv2dGeometry<int> int_geometry(const Conv2dGeometry& g) {
   for (std::int64_t extent : {g.batch * g.in_height * g.in_width, output_pixels(g), weight_depth(g),
                               g.kernel_height * g.kernel_width * g.out_channels, g.out_channels})
     PANS_CHECK(fits_int(extent), "conv2d: an extent of ", extent, " does not fit the CUDA kernels' int indices");
@@ -66,8 +67,7 @@ ConvShape conv_shape(const cpu::Conv2dGeometry& g) {
 __global__ void conv2d_weight_grad_reduce_splits(std::int64_t weights, std::int64_t channels, int splits,
                                                  const float* partials, float* dw, float* dbias) {
   const std::int64_t stride = weights + channels, count = weights + (dbias != nullptr ? channels : 0);
-  for (std::int64_t e = blockIdx.x * std::int64_t(blockDim.x) + threadIdx.x; e < count;
-       e += std::int64_t(gridDim.x) * blockDim.x) {
+  for (std::int64_t e : grid_stride_range(count)) {
     float sum = 0.0f;
     for (int z = 0; z < splits; ++z) sum += partials[z * stride + e];
     if (e < weights)
@@ -77,7 +77,7 @@ __global__ void conv2d_weight_grad_reduce_splits(std::int64_t weights, std::int6
   }
 }
 
-void reduce_splits(const cpu::Conv2dGeometry& g, int splits, const float* partials, float* dw, float* dbias) {
+void reduce_splits(const Conv2dGeometry& g, int splits, const float* partials, float* dw, float* dbias) {
   const std::int64_t weights = g.out_channels * weight_depth(g);
   const std::int64_t count = weights + (dbias != nullptr ? g.out_channels : 0);
   if (count == 0) return;
@@ -102,7 +102,7 @@ struct WeightGradSplits {
   int splits, k_tiles_per_split;
 };
 
-WeightGradSplits implicit_gemm_splits(const cpu::Conv2dGeometry& g, Conv2dTiling tiling) {
+WeightGradSplits implicit_gemm_splits(const Conv2dGeometry& g, Conv2dTiling tiling) {
   const std::int64_t k_tiles = ceil_div(output_pixels(g), implicit_gemm::kBlockK);
   if (k_tiles == 0) return {1, 0};
   const std::int64_t m = g.out_channels, n = weight_depth(g);
@@ -141,9 +141,9 @@ GemmExtent whole_k(std::int64_t m, std::int64_t n, std::int64_t k) {
 }
 
 template <class T>
-void forward_implicit_gemm(const cpu::Conv2dGeometry& g, const T* x, const T* w, const float* bias, T* y,
+void forward_implicit_gemm(const Conv2dGeometry& g, const T* x, const T* w, const float* bias, T* y,
                            Conv2dTiling tiling) {
-  const ConvShape s = conv_shape(g);
+  const BasicConv2dGeometry<int> s = int_geometry(g);
   const GemmExtent e = whole_k(output_pixels(g), g.out_channels, weight_depth(g));
   if (e.m == 0 || e.n == 0) return;
   launch_implicit_gemm<T>("conv2d_implicit_gemm_mma (forward)", block_m_for(tiling, e.m, e.n, false), e, 1,
@@ -152,8 +152,8 @@ void forward_implicit_gemm(const cpu::Conv2dGeometry& g, const T* x, const T* w,
 }
 
 template <class T>
-void backward_input_implicit_gemm(const cpu::Conv2dGeometry& g, const T* dy, const T* w, T* dx, Conv2dTiling tiling) {
-  const ConvShape s = conv_shape(g);
+void backward_input_implicit_gemm(const Conv2dGeometry& g, const T* dy, const T* w, T* dx, Conv2dTiling tiling) {
+  const BasicConv2dGeometry<int> s = int_geometry(g);
   const GemmExtent e =
       whole_k(g.batch * g.in_height * g.in_width, g.in_channels, g.kernel_height * g.kernel_width * g.out_channels);
   if (e.m == 0 || e.n == 0) return;
@@ -163,9 +163,9 @@ void backward_input_implicit_gemm(const cpu::Conv2dGeometry& g, const T* dy, con
 }
 
 template <class T>
-void backward_weight_implicit_gemm(const cpu::Conv2dGeometry& g, const T* dy, const T* x, float* dw, float* dbias,
+void backward_weight_implicit_gemm(const Conv2dGeometry& g, const T* dy, const T* x, float* dw, float* dbias,
                                    float* scratch, Conv2dTiling tiling) {
-  const ConvShape s = conv_shape(g);
+  const BasicConv2dGeometry<int> s = int_geometry(g);
   const std::int64_t m = g.out_channels, n = weight_depth(g);
   if (m == 0 || n == 0) return;
   const WeightGradSplits split = implicit_gemm_splits(g, tiling);
@@ -179,49 +179,49 @@ void backward_weight_implicit_gemm(const cpu::Conv2dGeometry& g, const T* dy, co
 
 // ---- Simt ------------------------------------------------------------------------------------
 
-int simt_pixels_per_split(const cpu::Conv2dGeometry& g, Conv2dTiling tiling) {
+int simt_pixels_per_split(const Conv2dGeometry& g, Conv2dTiling tiling) {
   const std::int64_t pixels = std::max<std::int64_t>(1, output_pixels(g));
   std::int64_t per_split = tiling.splits != 0 ? ceil_div(pixels, std::max(1, tiling.splits)) : kSimtPixelsPerSplit;
   per_split = std::max(per_split, ceil_div(pixels, kMaxGridYZ));
   return int(std::min(per_split, pixels));
 }
 
-int simt_splits(const cpu::Conv2dGeometry& g, Conv2dTiling tiling) {
+int simt_splits(const Conv2dGeometry& g, Conv2dTiling tiling) {
   return int(ceil_div(std::max<std::int64_t>(1, output_pixels(g)), simt_pixels_per_split(g, tiling)));
 }
 
 template <class T>
-void forward_simt(const cpu::Conv2dGeometry& g, const T* x, const T* w, const float* bias, T* y) {
+void forward_simt(const Conv2dGeometry& g, const T* x, const T* w, const float* bias, T* y) {
   const std::int64_t count = output_pixels(g) * g.out_channels;
   if (count == 0) return;
   launch("conv2d_forward_thread_per_output", simt::conv2d_forward_thread_per_output<T>, grid_for(count, kSimtThreads),
-         kSimtThreads, 0, cudaStreamLegacy, conv_shape(g), x, w, bias, y);
+         kSimtThreads, 0, cudaStreamLegacy, int_geometry(g), x, w, bias, y);
 }
 
 template <class T>
-void backward_input_simt(const cpu::Conv2dGeometry& g, const T* dy, const T* w, T* dx) {
+void backward_input_simt(const Conv2dGeometry& g, const T* dy, const T* w, T* dx) {
   const std::int64_t count = g.batch * g.in_height * g.in_width * g.in_channels;
   if (count == 0) return;
   launch("conv2d_backward_input_thread_per_input", simt::conv2d_backward_input_thread_per_input<T>,
-         grid_for(count, kSimtThreads), kSimtThreads, 0, cudaStreamLegacy, conv_shape(g), dy, w, dx);
+         grid_for(count, kSimtThreads), kSimtThreads, 0, cudaStreamLegacy, int_geometry(g), dy, w, dx);
 }
 
 template <class T>
-void backward_weight_simt(const cpu::Conv2dGeometry& g, const T* dy, const T* x, float* dw, float* dbias,
-                          float* scratch, Conv2dTiling tiling) {
+void backward_weight_simt(const Conv2dGeometry& g, const T* dy, const T* x, float* dw, float* dbias, float* scratch,
+                          Conv2dTiling tiling) {
   const std::int64_t count = g.out_channels * (weight_depth(g) + 1);
   if (count == 0) return;
   const int splits = simt_splits(g, tiling);
   launch("conv2d_weight_grad_partials_thread_per_weight", simt::conv2d_weight_grad_partials_thread_per_weight<T>,
-         dim3(grid_for(count, kSimtThreads), unsigned(splits)), kSimtThreads, 0, cudaStreamLegacy, conv_shape(g), dy, x,
-         simt_pixels_per_split(g, tiling), scratch);
+         dim3(grid_for(count, kSimtThreads), unsigned(splits)), kSimtThreads, 0, cudaStreamLegacy, int_geometry(g), dy,
+         x, simt_pixels_per_split(g, tiling), scratch);
   reduce_splits(g, splits, scratch, dw, dbias);
 }
 
 }  // namespace
 
 template <class T>
-void conv2d_forward(Conv2dAlgo algo, const cpu::Conv2dGeometry& g, const T* x, const T* w, const float* bias, T* y,
+void conv2d_forward(Conv2dAlgo algo, const Conv2dGeometry& g, const T* x, const T* w, const float* bias, T* y,
                     Conv2dTiling tiling) {
   switch (algo) {
     case Conv2dAlgo::ImplicitGemmTensorCore:
@@ -234,7 +234,7 @@ void conv2d_forward(Conv2dAlgo algo, const cpu::Conv2dGeometry& g, const T* x, c
 }
 
 template <class T>
-void conv2d_backward_input(Conv2dAlgo algo, const cpu::Conv2dGeometry& g, const T* dy, const T* w, T* dx,
+void conv2d_backward_input(Conv2dAlgo algo, const Conv2dGeometry& g, const T* dy, const T* w, T* dx,
                            Conv2dTiling tiling) {
   switch (algo) {
     case Conv2dAlgo::ImplicitGemmTensorCore:
@@ -246,7 +246,7 @@ void conv2d_backward_input(Conv2dAlgo algo, const cpu::Conv2dGeometry& g, const 
   }
 }
 
-std::int64_t conv2d_backward_weight_scratch_floats(Conv2dAlgo algo, const cpu::Conv2dGeometry& g, Conv2dTiling tiling) {
+std::int64_t conv2d_backward_weight_scratch_floats(Conv2dAlgo algo, const Conv2dGeometry& g, Conv2dTiling tiling) {
   const std::int64_t per_split = g.out_channels * (weight_depth(g) + 1);
   switch (algo) {
     case Conv2dAlgo::ImplicitGemmTensorCore:
@@ -259,8 +259,8 @@ std::int64_t conv2d_backward_weight_scratch_floats(Conv2dAlgo algo, const cpu::C
 }
 
 template <class T>
-void conv2d_backward_weight(Conv2dAlgo algo, const cpu::Conv2dGeometry& g, const T* dy, const T* x, float* dw,
-                            float* dbias, float* scratch, Conv2dTiling tiling) {
+void conv2d_backward_weight(Conv2dAlgo algo, const Conv2dGeometry& g, const T* dy, const T* x, float* dw, float* dbias,
+                            float* scratch, Conv2dTiling tiling) {
   switch (algo) {
     case Conv2dAlgo::ImplicitGemmTensorCore:
       return backward_weight_implicit_gemm(g, dy, x, dw, dbias, scratch, tiling);
@@ -271,12 +271,11 @@ void conv2d_backward_weight(Conv2dAlgo algo, const cpu::Conv2dGeometry& g, const
   }
 }
 
-#define PANS_INSTANTIATE_CONV2D(T)                                                                                    \
-  template void conv2d_forward<T>(Conv2dAlgo, const cpu::Conv2dGeometry&, const T*, const T*, const float*, T*,       \
-                                  Conv2dTiling);                                                                      \
-  template void conv2d_backward_input<T>(Conv2dAlgo, const cpu::Conv2dGeometry&, const T*, const T*, T*,              \
-                                         Conv2dTiling);                                                               \
-  template void conv2d_backward_weight<T>(Conv2dAlgo, const cpu::Conv2dGeometry&, const T*, const T*, float*, float*, \
+#define PANS_INSTANTIATE_CONV2D(T)                                                                                 \
+  template void conv2d_forward<T>(Conv2dAlgo, const Conv2dGeometry&, const T*, const T*, const float*, T*,         \
+                                  Conv2dTiling);                                                                   \
+  template void conv2d_backward_input<T>(Conv2dAlgo, const Conv2dGeometry&, const T*, const T*, T*, Conv2dTiling); \
+  template void conv2d_backward_weight<T>(Conv2dAlgo, const Conv2dGeometry&, const T*, const T*, float*, float*,   \
                                           float*, Conv2dTiling);
 PANS_INSTANTIATE_CONV2D(float)
 PANS_INSTANTIATE_CONV2D(bf16)

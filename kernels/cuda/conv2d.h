@@ -1,5 +1,6 @@
 // CUDA convolution: the algorithms and their host launchers (raw device pointers, geometry from
-// kernels/cpu/conv2d.h). kernels/conv2d.cpp chooses the algorithm per call and logs the choice:
+// kernels/shared/conv2d_geometry.h). kernels/conv2d.cpp chooses the algorithm per call and logs
+// the choice:
 //   ImplicitGemmTensorCore  hand-written implicit GEMM on mma.sync: tf32 for float32 tensors, bf16 for
 //                           bfloat16 tensors, fp32 accumulation (when the channel counts fit its tiles);
 //   Simt                    hand-written plain fp32 kernel for what tensor cores do not fit (the
@@ -20,7 +21,7 @@
 #include <cstdint>
 #include <initializer_list>
 
-#include "kernels/cpu/conv2d.h"
+#include "kernels/shared/conv2d_geometry.h"
 
 namespace pans {
 
@@ -38,7 +39,7 @@ namespace pans::cuda {
 // (the tensors it reads with cp.async). Host logic, defined in kernels/conv2d.cpp: available in
 // every build. (Both algorithms also need pixel counts and GEMM extents below 2^31; the launchers
 // check that and throw.)
-const char* conv2d_tensor_core_misfit(const cpu::Conv2dGeometry& g, std::size_t element_bytes,
+const char* conv2d_tensor_core_misfit(const Conv2dGeometry& g, std::size_t element_bytes,
                                       std::initializer_list<const void*> pointers);
 
 // How a launch is cut up; zeros choose automatically (the dispatch always passes zeros). Tests
@@ -56,22 +57,21 @@ struct Conv2dTiling {
 
 // y {N,Ho,Wo,Cout} (=) = conv(x {N,H,W,Cin}, w {Cout,KH,KW,Cin}) + bias {Cout} (bias may be null).
 template <class T>
-void conv2d_forward(Conv2dAlgo algo, const cpu::Conv2dGeometry& g, const T* x, const T* w, const float* bias, T* y,
+void conv2d_forward(Conv2dAlgo algo, const Conv2dGeometry& g, const T* x, const T* w, const float* bias, T* y,
                     Conv2dTiling tiling = {});
 
 // dx {N,H,W,Cin} (=) from dy {N,Ho,Wo,Cout} and w.
 template <class T>
-void conv2d_backward_input(Conv2dAlgo algo, const cpu::Conv2dGeometry& g, const T* dy, const T* w, T* dx,
+void conv2d_backward_input(Conv2dAlgo algo, const Conv2dGeometry& g, const T* dy, const T* w, T* dx,
                            Conv2dTiling tiling = {});
 
 // Floats of device scratch conv2d_backward_weight needs for these arguments.
-std::int64_t conv2d_backward_weight_scratch_floats(Conv2dAlgo algo, const cpu::Conv2dGeometry& g,
-                                                   Conv2dTiling tiling = {});
+std::int64_t conv2d_backward_weight_scratch_floats(Conv2dAlgo algo, const Conv2dGeometry& g, Conv2dTiling tiling = {});
 
 // dw {Cout,KH,KW,Cin} (+=) and, if dbias is not null, dbias {Cout} (+=) from dy and x; `scratch`
 // holds conv2d_backward_weight_scratch_floats(algo, g, tiling) floats.
 template <class T>
-void conv2d_backward_weight(Conv2dAlgo algo, const cpu::Conv2dGeometry& g, const T* dy, const T* x, float* dw,
-                            float* dbias, float* scratch, Conv2dTiling tiling = {});
+void conv2d_backward_weight(Conv2dAlgo algo, const Conv2dGeometry& g, const T* dy, const T* x, float* dw, float* dbias,
+                            float* scratch, Conv2dTiling tiling = {});
 
 }  // namespace pans::cuda

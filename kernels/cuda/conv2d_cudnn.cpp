@@ -105,7 +105,7 @@ struct Plan {
 
 using PlanKey = std::tuple<std::array<std::int64_t, 12>, DType, Conv2dPass, int>;
 
-PlanKey plan_key(const cpu::Conv2dGeometry& g, DType dtype, Conv2dPass pass, int device) {
+PlanKey plan_key(const Conv2dGeometry& g, DType dtype, Conv2dPass pass, int device) {
   return {{g.batch, g.in_height, g.in_width, g.in_channels, g.out_channels, g.kernel_height, g.kernel_width,
            g.out_height, g.out_width, g.stride, g.padding, g.dilation},
           dtype,
@@ -113,7 +113,7 @@ PlanKey plan_key(const cpu::Conv2dGeometry& g, DType dtype, Conv2dPass pass, int
           device};
 }
 
-void describe(Plan& plan, const cpu::Conv2dGeometry& g, DType dtype) {
+void describe(Plan& plan, const Conv2dGeometry& g, DType dtype) {
   const cudnnDataType_t type = cudnn_data_type(dtype, "cuDNN convolution");
   plan.input.set_nhwc(type, g.batch, g.in_channels, g.in_height, g.in_width);
   plan.output.set_nhwc(type, g.batch, g.out_channels, g.out_height, g.out_width);
@@ -243,7 +243,7 @@ void choose(cudnnHandle_t handle, Plan& plan, CudnnAlgoSearch search) {
             rejected.empty() ? std::string() : "; over the workspace limit:" + rejected);
 }
 
-const Plan& plan_for(const cpu::Conv2dGeometry& g, DType dtype, Conv2dPass pass) {
+const Plan& plan_for(const Conv2dGeometry& g, DType dtype, Conv2dPass pass) {
   static std::mutex mutex;
   static std::map<PlanKey, std::unique_ptr<Plan>> plans;
   int device = 0;
@@ -302,11 +302,11 @@ const char* conv2d_pass_name(Conv2dPass pass) {
   return "?";
 }
 
-Conv2dCudnnChoice conv2d_cudnn_choice(const cpu::Conv2dGeometry& g, DType dtype, Conv2dPass pass) {
+Conv2dCudnnChoice conv2d_cudnn_choice(const Conv2dGeometry& g, DType dtype, Conv2dPass pass) {
   return plan_for(g, dtype, pass).choice;
 }
 
-void conv2d_forward_cudnn(const cpu::Conv2dGeometry& g, DType dtype, const void* x, const void* w, const float* bias,
+void conv2d_forward_cudnn(const Conv2dGeometry& g, DType dtype, const void* x, const void* w, const float* bias,
                           void* y) {
   const Plan& plan = plan_for(g, dtype, Conv2dPass::Forward);
   cudnnHandle_t handle = cudnn_handle();
@@ -325,7 +325,7 @@ void conv2d_forward_cudnn(const cpu::Conv2dGeometry& g, DType dtype, const void*
   PANS_CUDNN_CHECK(cudnnAddTensor(handle, &one, plan.bias.get(), rounded.raw_data(), &one, plan.output.get(), y));
 }
 
-void conv2d_backward_input_cudnn(const cpu::Conv2dGeometry& g, DType dtype, const void* dy, const void* w, void* dx) {
+void conv2d_backward_input_cudnn(const Conv2dGeometry& g, DType dtype, const void* dy, const void* w, void* dx) {
   const Plan& plan = plan_for(g, dtype, Conv2dPass::BackwardInput);
   cudnnHandle_t handle = cudnn_handle();
   Tensor workspace = workspace_tensor(plan.choice.workspace_bytes);
@@ -336,7 +336,7 @@ void conv2d_backward_input_cudnn(const cpu::Conv2dGeometry& g, DType dtype, cons
                                                 plan.input.get(), dx));
 }
 
-void conv2d_backward_weight_cudnn(const cpu::Conv2dGeometry& g, DType dtype, const void* dy, const void* x, void* dw,
+void conv2d_backward_weight_cudnn(const Conv2dGeometry& g, DType dtype, const void* dy, const void* x, void* dw,
                                   void* dbias, DType grad_dtype) {
   PANS_CHECK(grad_dtype == dtype || grad_dtype == DType::F32, "conv2d_backward_weight_cudnn: gradients of ",
              dtype_name(grad_dtype), " beside ", dtype_name(dtype), " activations (expected ", dtype_name(dtype),

@@ -33,7 +33,7 @@
 #include <cstddef>
 #include <string>
 
-#include "kernels/cpu/conv2d.h"
+#include "kernels/shared/conv2d_geometry.h"
 #include "tensor/dtype.h"
 
 namespace pans::cuda {
@@ -51,15 +51,15 @@ struct Conv2dCudnnChoice {
   bool deterministic = false;
   std::string search;  // "find (0.412 ms)" or "heuristic" or "heuristic (find failed: ...)"
 };
-Conv2dCudnnChoice conv2d_cudnn_choice(const cpu::Conv2dGeometry& g, DType dtype, Conv2dPass pass);
+Conv2dCudnnChoice conv2d_cudnn_choice(const Conv2dGeometry& g, DType dtype, Conv2dPass pass);
 
 // y {N,Ho,Wo,Cout} (=) = conv(x {N,H,W,Cin}, w {Cout,KH,KW,Cin}) + bias {Cout} (float32).
-void conv2d_forward_cudnn(const cpu::Conv2dGeometry& g, DType dtype, const void* x, const void* w, const float* bias,
+void conv2d_forward_cudnn(const Conv2dGeometry& g, DType dtype, const void* x, const void* w, const float* bias,
                           void* y);
 // dx {N,H,W,Cin} (=) from dy {N,Ho,Wo,Cout} and w.
-void conv2d_backward_input_cudnn(const cpu::Conv2dGeometry& g, DType dtype, const void* dy, const void* w, void* dx);
+void conv2d_backward_input_cudnn(const Conv2dGeometry& g, DType dtype, const void* dy, const void* w, void* dx);
 // dw {Cout,KH,KW,Cin} (+=) and dbias {Cout} (+=), both of grad_dtype, from dy and the forward input x.
-void conv2d_backward_weight_cudnn(const cpu::Conv2dGeometry& g, DType dtype, const void* dy, const void* x, void* dw,
+void conv2d_backward_weight_cudnn(const Conv2dGeometry& g, DType dtype, const void* dy, const void* x, void* dw,
                                   void* dbias, DType grad_dtype = DType::F32);
 
 }  // namespace pans::cuda

@@ -38,6 +38,7 @@
 
 #include "kernels/cuda/launch.h"
 #include "kernels/cuda/ptx.h"
+#include "kernels/shared/conv2d_geometry.h"
 #include "kernels/shared/float_storage.h"
 #include "tensor/dtype.h"
 
@@ -55,14 +56,6 @@ constexpr int kThreads = 128;  // 4 warps, 2 x 2 over the block tile
 constexpr int kBlockN = 64;
 constexpr int kBlockK = 32;  // elements of K per pipeline stage
 constexpr int kStages = 3;
-
-// The convolution's sizes as ints (the launcher checks they fit).
-struct ConvShape {
-  int batch, in_height, in_width, in_channels;
-  int out_channels, kernel_height, kernel_width;
-  int out_height, out_width;
-  int stride, padding, dilation;
-};
 
 // Which extent of a shared tile is contiguous: K (rows are M or N indices) or the M/N extent
 // (rows are K indices).
@@ -96,7 +89,7 @@ __device__ __forceinline__ int clamp_index(bool valid, int index) { return valid
 template <class T>
 struct ForwardInputGather {
   static constexpr Major kMajor = Major::K;
-  ConvShape s;
+  BasicConv2dGeometry<int> s;
   const T* x;
   struct Fixed {
     std::int64_t image;
@@ -131,7 +124,7 @@ struct ForwardInputGather {
 template <class T>
 struct ForwardWeightGather {
   static constexpr Major kMajor = Major::K;
-  ConvShape s;
+  BasicConv2dGeometry<int> s;
   const T* w;
   struct Fixed {
     std::int64_t row;
@@ -155,7 +148,7 @@ struct ForwardWeightGather {
 template <class T>
 struct BackwardInputGradGather {
   static constexpr Major kMajor = Major::K;
-  ConvShape s;
+  BasicConv2dGeometry<int> s;
   const T* dy;
   struct Fixed {
     std::int64_t image;
@@ -191,7 +184,7 @@ struct BackwardInputGradGather {
 template <class T>
 struct BackwardInputWeightGather {
   static constexpr Major kMajor = Major::MN;
-  ConvShape s;
+  BasicConv2dGeometry<int> s;
   const T* w;
   struct Fixed {
     int channel;
@@ -218,7 +211,7 @@ struct BackwardInputWeightGather {
 template <class T>
 struct WeightGradOutputGather {
   static constexpr Major kMajor = Major::MN;
-  ConvShape s;
+  BasicConv2dGeometry<int> s;
   const T* dy;
   struct Fixed {
     int channel;
@@ -243,7 +236,7 @@ struct WeightGradOutputGather {
 template <class T>
 struct WeightGradInputGather {
   static constexpr Major kMajor = Major::MN;
-  ConvShape s;
+  BasicConv2dGeometry<int> s;
   const T* x;
   struct Fixed {
     int dy, dx, channel;

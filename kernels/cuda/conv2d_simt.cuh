@@ -8,14 +8,13 @@
 
 #include <cstdint>
 
-#include "kernels/cuda/conv2d_implicit_gemm.cuh"  // ConvShape
+#include "kernels/cuda/grid_stride.h"
 #include "kernels/cuda/launch.h"
+#include "kernels/shared/conv2d_geometry.h"
 #include "kernels/shared/float_storage.h"
 #include "tensor/dtype.h"
 
 namespace pans::cuda::simt {
-
-using implicit_gemm::ConvShape;
 
 // y[n,oy,ox,co] = bias[co] + sum over taps inside the image and ci of x * w.
 // Mapping: one thread per output element, co fastest, grid-stride. No shared memory: a warp's 32
@@ -23,10 +22,10 @@ using implicit_gemm::ConvShape;
 // Bound: latency/L1 for the stem (K = 147 FMAs per output, 2 loads each); it exists for
 // correctness on the layers tensor cores do not take, which hold < 1% of the network's FLOPs.
 template <class T>
-__global__ void conv2d_forward_thread_per_output(ConvShape s, const T* x, const T* w, const float* bias, T* y) {
+__global__ void conv2d_forward_thread_per_output(BasicConv2dGeometry<int> s, const T* x, const T* w, const float* bias,
+                                                 T* y) {
   const std::int64_t count = std::int64_t(s.batch) * s.out_height * s.out_width * s.out_channels;
-  for (std::int64_t i = blockIdx.x * std::int64_t(blockDim.x) + threadIdx.x; i < count;
-       i += std::int64_t(gridDim.x) * blockDim.x) {
+  for (std::int64_t i : grid_stride_range(count)) {
     const int co = int(i % s.out_channels);
     const std::int64_t pixel = i / s.out_channels;
     const int ox = int(pixel % s.out_width), oy = int(pixel / s.out_width % s.out_height);
@@ -55,11 +54,10 @@ __global__ void conv2d_forward_thread_per_output(ConvShape s, const T* x, const 
 // consecutive ci read one dy value (broadcast) and consecutive weights (coalesced).
 // Bound: latency/L1, KH*KW*Cout/s^2 FMAs per element.
 template <class T>
-__global__ void conv2d_backward_input_thread_per_input(ConvShape s, const T* dy, const T* w, T* dx) {
+__global__ void conv2d_backward_input_thread_per_input(BasicConv2dGeometry<int> s, const T* dy, const T* w, T* dx) {
   const std::int64_t count = std::int64_t(s.batch) * s.in_height * s.in_width * s.in_channels;
   const std::int64_t taps = std::int64_t(s.kernel_height) * s.kernel_width;
-  for (std::int64_t i = blockIdx.x * std::int64_t(blockDim.x) + threadIdx.x; i < count;
-       i += std::int64_t(gridDim.x) * blockDim.x) {
+  for (std::int64_t i : grid_stride_range(count)) {
     const int ci = int(i % s.in_channels);
     const std::int64_t pixel = i / s.in_channels;
     const int ix = int(pixel % s.in_width), iy = int(pixel / s.in_width % s.in_height);
@@ -91,15 +89,14 @@ __global__ void conv2d_backward_input_thread_per_input(ConvShape s, const T* dy,
 // consecutive x channels (coalesced) and one dy value (broadcast) per pixel.
 // Bound: latency/L1, 1 FMA per 2 loads over the split's pixels.
 template <class T>
-__global__ void conv2d_weight_grad_partials_thread_per_weight(ConvShape s, const T* dy, const T* x,
+__global__ void conv2d_weight_grad_partials_thread_per_weight(BasicConv2dGeometry<int> s, const T* dy, const T* x,
                                                               int pixels_per_split, float* partials) {
   const std::int64_t depth = std::int64_t(s.kernel_height) * s.kernel_width * s.in_channels;
   const std::int64_t weights = s.out_channels * depth, count = weights + s.out_channels;
   const int pixels = s.batch * s.out_height * s.out_width;
   const int first = int(blockIdx.y) * pixels_per_split;
   const int last = int(min(static_cast<long long>(pixels), static_cast<long long>(first) + pixels_per_split));
-  for (std::int64_t e = blockIdx.x * std::int64_t(blockDim.x) + threadIdx.x; e < count;
-       e += std::int64_t(gridDim.x) * blockDim.x) {
+  for (std::int64_t e : grid_stride_range(count)) {
     float sum = 0.0f;
     if (e < weights) {
       const int co = int(e / depth), ci = int(e % s.in_channels);

@@ -13,9 +13,10 @@
 //   classifier_weight_grad_partials_pixel_chunks   per-chunk sums of dlogits^T f (and of dlogits)
 //   classifier_weight_grad_finish_block_per_row    chunks summed in order, then the row l2 backward
 //   l2_normalize_rows_backward_warp_per_row, cosine_max_similarity_thread_per_pixel
-#include "kernels/cpu/cosine_head.h"
 #include "kernels/cuda/cosine_head.h"
+#include "kernels/cuda/grid_stride.h"
 #include "kernels/cuda/launch.h"
+#include "kernels/shared/l2_normalize_epsilon.h"
 
 namespace pans::cuda {
 namespace {
@@ -23,7 +24,7 @@ namespace {
 constexpr unsigned kFullMask = 0xffffffffu;
 constexpr int kWarpSize = 32;
 // The floor of F.normalize, as the oracle rounds it to float.
-constexpr float kNormFloor = float(cpu::kL2NormalizeEpsilon);
+constexpr float kNormFloor = float(kL2NormalizeEpsilon);
 
 // Warp-per-row/pixel kernels: 4 warps per block keep a block's staged prototypes (26 KiB for
 // 13x512) plus its warps' scratch under the 48 KiB of dynamic shared memory that needs no opt-in,
@@ -74,7 +75,7 @@ __device__ __forceinline__ void block_sum_pair(float& a, float& b, float* scratc
 __device__ __forceinline__ const float* stage_prototypes(const float* prototypes, int classes, int channels, bool stage,
                                                          float* shared) {
   if (stage)
-    for (int i = int(threadIdx.x); i < classes * channels; i += int(blockDim.x)) shared[i] = prototypes[i];
+    for (int i : block_stride_range(classes * channels)) shared[i] = prototypes[i];
   __syncthreads();
   return stage ? shared : prototypes;
 }
@@ -93,9 +94,8 @@ __device__ __forceinline__ float class_weighted_channel(const float* w, const fl
 // Bound: bandwidth, 8 bytes per element (read, write); a second read of the row hits L1.
 // Preconditions: blockDim.x a multiple of 32.
 __global__ void l2_normalize_rows_warp_per_row(const float* x, std::int64_t rows, int cols, float* y) {
-  const int warps = int(blockDim.x) / kWarpSize, lane = int(threadIdx.x) % kWarpSize;
-  for (std::int64_t r = std::int64_t(blockIdx.x) * warps + int(threadIdx.x) / kWarpSize; r < rows;
-       r += std::int64_t(gridDim.x) * warps) {
+  const int lane = int(threadIdx.x) % kWarpSize;
+  for (std::int64_t r : warp_grid_stride_range(rows)) {
     const float* row = x + r * cols;
     float squares = 0.0f;
     for (int c = lane; c < cols; c += kWarpSize) squares += row[c] * row[c];
@@ -109,9 +109,8 @@ __global__ void l2_normalize_rows_warp_per_row(const float* x, std::int64_t rows
 // Bound: bandwidth, 12 bytes per element. Preconditions: blockDim.x a multiple of 32.
 __global__ void l2_normalize_rows_backward_warp_per_row(const float* x, const float* dy, std::int64_t rows, int cols,
                                                         float* dx) {
-  const int warps = int(blockDim.x) / kWarpSize, lane = int(threadIdx.x) % kWarpSize;
-  for (std::int64_t r = std::int64_t(blockIdx.x) * warps + int(threadIdx.x) / kWarpSize; r < rows;
-       r += std::int64_t(gridDim.x) * warps) {
+  const int lane = int(threadIdx.x) % kWarpSize;
+  for (std::int64_t r : warp_grid_stride_range(rows)) {
     const float* row = x + r * cols;
     const float* row_grad = dy + r * cols;
     float squares = 0.0f, along = 0.0f;
@@ -143,11 +142,10 @@ __global__ void classifier_logits_warp_per_pixel(const float* f, const float* pr
                                                  float* logits) {
   float* shared = dynamic_shared<float>();
   const float* w = stage_prototypes(prototypes, classes, channels, stage, shared);
-  const int warps = int(blockDim.x) / kWarpSize, warp = int(threadIdx.x) / kWarpSize;
-  const int lane = int(threadIdx.x) % kWarpSize;
+  const int warp = int(threadIdx.x) / kWarpSize, lane = int(threadIdx.x) % kWarpSize;
   float* scratch = shared + (stage ? classes * channels : 0) + warp * kLogitsScratchFloats;
   float* squares_row = scratch + kClassGroup * kScratchStride;
-  for (std::int64_t p = std::int64_t(blockIdx.x) * warps + warp; p < pixels; p += std::int64_t(gridDim.x) * warps) {
+  for (std::int64_t p : warp_grid_stride_range(pixels)) {
     const float* row = f + p * channels;
     for (int k0 = 0; k0 < classes; k0 += kClassGroup) {
       float dots[kClassGroup];
@@ -196,11 +194,10 @@ __global__ void classifier_feature_grad_warp_per_pixel(const float* dlogits, con
                                                        bool stage, float* df, float* pixel_scale) {
   float* shared = dynamic_shared<float>();
   const float* w = stage_prototypes(prototypes, classes, channels, stage, shared);
-  const int warps = int(blockDim.x) / kWarpSize, warp = int(threadIdx.x) / kWarpSize;
-  const int lane = int(threadIdx.x) % kWarpSize;
+  const int warp = int(threadIdx.x) / kWarpSize, lane = int(threadIdx.x) % kWarpSize;
   float* scaled_grad = shared + (stage ? classes * channels : 0) + warp * classes;
   const float grad_scale = kHead == Head::Cosine ? tau : 1.0f;
-  for (std::int64_t p = std::int64_t(blockIdx.x) * warps + warp; p < pixels; p += std::int64_t(gridDim.x) * warps) {
+  for (std::int64_t p : warp_grid_stride_range(pixels)) {
     for (int k = lane; k < classes; k += kWarpSize) scaled_grad[k] = grad_scale * dlogits[p * classes + k];
     __syncwarp();
     const float* row = f + p * channels;
@@ -251,7 +248,7 @@ __global__ void classifier_weight_grad_partials_pixel_chunks(const float* dlogit
     for (int j = 0; j < kClassGroup; ++j) sums[j] = 0.0f;
     for (std::int64_t tile = begin; tile < end; tile += tile_pixels) {
       const int count = int(end - tile < tile_pixels ? end - tile : tile_pixels);
-      for (int i = int(threadIdx.x); i < count * classes; i += int(blockDim.x))
+      for (int i : block_stride_range(count * classes))
         coefficients[i] =
             dlogits[tile * classes + i] * (pixel_scale != nullptr ? pixel_scale[tile + i / classes] : 1.0f);
       __syncthreads();
@@ -268,7 +265,7 @@ __global__ void classifier_weight_grad_partials_pixel_chunks(const float* dlogit
         if (k0 + j < classes) weight_partials[(std::int64_t(blockIdx.x) * classes + k0 + j) * channels + c] = sums[j];
   }
   if (bias_partials != nullptr && blockIdx.y == 0)
-    for (int k = int(threadIdx.x); k < classes; k += int(blockDim.x)) {
+    for (int k : block_stride_range(classes)) {
       float sum = 0.0f;
       for (std::int64_t p = begin; p < end; ++p) sum += dlogits[p * classes + k];
       bias_partials[std::int64_t(blockIdx.x) * classes + k] = sum;
@@ -292,7 +289,7 @@ __global__ void classifier_weight_grad_finish_block_per_row(float* weight_partia
   const int k = int(blockIdx.x);
   const std::int64_t row = std::int64_t(k) * channels;
   float squares = 0.0f, along = 0.0f;
-  for (int c = int(threadIdx.x); c < channels; c += int(blockDim.x)) {
+  for (int c : block_stride_range(channels)) {
     float g = 0.0f;
     for (int b = 0; b < chunks; ++b) g += weight_partials[(std::int64_t(b) * classes + k) * channels + c];
     if constexpr (kHead == Head::Linear) {
@@ -307,7 +304,7 @@ __global__ void classifier_weight_grad_finish_block_per_row(float* weight_partia
     block_sum_pair(squares, along, scratch);
     const float length = sqrtf(squares);
     const float projection = along / length;  // w_hat.G; unused below the floor
-    for (int c = int(threadIdx.x); c < channels; c += int(blockDim.x)) {
+    for (int c : block_stride_range(channels)) {
       const float g = weight_partials[row + c];
       dw[row + c] += length <= kNormFloor ? g / kNormFloor : (g - w[row + c] / length * projection) / length;
     }
@@ -324,8 +321,7 @@ __global__ void classifier_weight_grad_finish_block_per_row(float* weight_partia
 // Bound: bandwidth, 4(K + 1) bytes per pixel. No shared memory.
 __global__ void cosine_max_similarity_thread_per_pixel(const float* logits, std::int64_t pixels, int classes, float tau,
                                                        float* similarity) {
-  for (std::int64_t p = blockIdx.x * std::int64_t(blockDim.x) + threadIdx.x; p < pixels;
-       p += std::int64_t(gridDim.x) * blockDim.x) {
+  for (std::int64_t p : grid_stride_range(pixels)) {
     const float* row = logits + p * classes;
     float best = row[0];
     for (int k = 1; k < classes; ++k) best = fmaxf(best, row[k]);

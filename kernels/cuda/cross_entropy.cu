@@ -20,6 +20,7 @@
 // The host then copies the 24-byte result (count, bad pixel, loss) back: the one synchronisation
 // the returned double needs anyway.
 #include "kernels/cuda/cross_entropy.h"
+#include "kernels/cuda/grid_stride.h"
 #include "kernels/cuda/launch.h"
 
 namespace pans::cuda {
@@ -63,8 +64,7 @@ __device__ __forceinline__ T block_sum(T value, T* warp_sums /* 32 */) {
 // Bound: bandwidth, 8 bytes per element. A row far longer than pans' 13 classes would want a warp
 // per row instead.
 __global__ void softmax_thread_per_row(const float* logits, std::int64_t rows, int classes, float* probs) {
-  for (std::int64_t r = blockIdx.x * std::int64_t(blockDim.x) + threadIdx.x; r < rows;
-       r += std::int64_t(gridDim.x) * blockDim.x) {
+  for (std::int64_t r : grid_stride_range(rows)) {
     const float* row = logits + r * classes;
     float max_logit = row[0];
     for (int k = 1; k < classes; ++k) max_logit = fmaxf(max_logit, row[k]);
@@ -79,8 +79,7 @@ __global__ void softmax_thread_per_row(const float* logits, std::int64_t rows, i
 // Bound: bandwidth, 12 bytes per element.
 __global__ void softmax_backward_thread_per_row(const float* probs, const float* dprobs, std::int64_t rows, int classes,
                                                 float* dlogits) {
-  for (std::int64_t r = blockIdx.x * std::int64_t(blockDim.x) + threadIdx.x; r < rows;
-       r += std::int64_t(gridDim.x) * blockDim.x) {
+  for (std::int64_t r : grid_stride_range(rows)) {
     const float* p = probs + r * classes;
     const float* dp = dprobs + r * classes;
     float weighted = 0.0f;
@@ -99,8 +98,7 @@ __global__ void cross_entropy_count_labels(const std::uint8_t* labels, std::int6
                                            int ignore_index, LossCounters* counters) {
   __shared__ unsigned long long warp_counts[kWarpSize];
   unsigned long long counted = 0;
-  for (std::int64_t p = blockIdx.x * std::int64_t(blockDim.x) + threadIdx.x; p < pixels;
-       p += std::int64_t(gridDim.x) * blockDim.x) {
+  for (std::int64_t p : grid_stride_range(pixels)) {
     const int label = labels[p];
     if (label == ignore_index) continue;
     if (label < classes)
@@ -129,8 +127,8 @@ __global__ void softmax_cross_entropy_thread_per_pixel(const float* logits, cons
   // The oracle's rounding: the scale in double, then to float.
   const float gradient_scale = counted == 0 ? 0.0f : float(loss_scale / double(counted));
   double loss_sum = 0.0;
-  for (std::int64_t p = blockIdx.x * std::int64_t(blockDim.x) + threadIdx.x; labels_valid && p < pixels;
-       p += std::int64_t(gridDim.x) * blockDim.x) {
+  // A bad label anywhere: no pixel is visited, nothing written.
+  for (std::int64_t p : grid_stride_range(labels_valid ? pixels : std::int64_t(0))) {
     const float* row = logits + p * classes;
     float* grad = dlogits + p * classes;
     const int label = labels[p];
@@ -158,7 +156,7 @@ __global__ void cross_entropy_loss_finish_single_block(const double* loss_partia
                                                        LossCounters* counters) {
   __shared__ double warp_sums[kWarpSize];
   double sum = 0.0;
-  for (int b = int(threadIdx.x); b < blocks; b += int(blockDim.x)) sum += loss_partials[b];
+  for (int b : block_stride_range(blocks)) sum += loss_partials[b];
   sum = block_sum(sum, warp_sums);
   if (threadIdx.x == 0) counters->loss = counters->counted == 0 ? 0.0 : loss_scale * sum / double(counters->counted);
 }

@@ -32,19 +32,19 @@ const char* conv2d_pass_name(Conv2dPass pass) {
 }
 
 
-Conv2dCudnnChoice conv2d_cudnn_choice(const cpu::Conv2dGeometry&, DType, Conv2dPass) {
+Conv2dCudnnChoice conv2d_cudnn_choice(const Conv2dGeometry&, DType, Conv2dPass) {
   fail_without_libraries("conv2d_cudnn_choice");
 }
 
-void conv2d_forward_cudnn(const cpu::Conv2dGeometry&, DType, const void*, const void*, const float*, void*) {
+void conv2d_forward_cudnn(const Conv2dGeometry&, DType, const void*, const void*, const float*, void*) {
   fail_without_libraries("conv2d_forward_cudnn");
 }
 
-void conv2d_backward_input_cudnn(const cpu::Conv2dGeometry&, DType, const void*, const void*, void*) {
+void conv2d_backward_input_cudnn(const Conv2dGeometry&, DType, const void*, const void*, void*) {
   fail_without_libraries("conv2d_backward_input_cudnn");
 }
 
-void conv2d_backward_weight_cudnn(const cpu::Conv2dGeometry&, DType, const void*, const void*, void*, void*, DType) {
+void conv2d_backward_weight_cudnn(const Conv2dGeometry&, DType, const void*, const void*, void*, void*, DType) {
   fail_without_libraries("conv2d_backward_weight_cudnn");
 }
 

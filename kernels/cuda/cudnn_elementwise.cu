@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "kernels/cuda/cudnn_elementwise.h"
+#include "kernels/cuda/grid_stride.h"
 #include "kernels/cuda/launch.h"
 #include "kernels/shared/float_storage.h"
 #include "tensor/error.h"
@@ -38,9 +39,6 @@ __device__ __forceinline__ void store_vector(T* base, std::int64_t index, const 
   reinterpret_cast<uint4*>(base)[index] = packed;
 }
 
-__device__ __forceinline__ std::int64_t global_thread() { return std::int64_t(blockIdx.x) * blockDim.x + threadIdx.x; }
-__device__ __forceinline__ std::int64_t grid_threads() { return std::int64_t(gridDim.x) * blockDim.x; }
-
 __device__ __forceinline__ float leaky(float v, float slope) { return v >= 0.0f ? v : v * slope; }
 __device__ __forceinline__ float leaky_grad(float z, float dz, float slope) { return z > 0.0f ? dz : dz * slope; }
 
@@ -50,13 +48,13 @@ template <class T>
 __global__ void leaky_relu_forward_vectorized(const T* x, T* y, std::int64_t count, float slope) {
   constexpr int kLanes = Vector<T>::kLanes;
   const std::int64_t vectors = count / kLanes;
-  for (std::int64_t i = global_thread(); i < vectors; i += grid_threads()) {
+  for (std::int64_t i : grid_stride_range(vectors)) {
     Vector<T> v = load_vector(x, i);
     for (int lane = 0; lane < kLanes; ++lane)
       store_from_float(&v.lane[lane], leaky(load_as_float(&v.lane[lane]), slope));
     store_vector(y, i, v);
   }
-  for (std::int64_t i = vectors * kLanes + global_thread(); i < count; i += grid_threads())
+  for (std::int64_t i : grid_stride_range(vectors * kLanes, count))
     store_from_float(&y[i], leaky(load_as_float(&x[i]), slope));
 }
 
@@ -66,14 +64,14 @@ template <class T>
 __global__ void leaky_relu_backward_vectorized(const T* z, const T* dz, T* dx, std::int64_t count, float slope) {
   constexpr int kLanes = Vector<T>::kLanes;
   const std::int64_t vectors = count / kLanes;
-  for (std::int64_t i = global_thread(); i < vectors; i += grid_threads()) {
+  for (std::int64_t i : grid_stride_range(vectors)) {
     const Vector<T> zv = load_vector(z, i);
     Vector<T> g = load_vector(dz, i);
     for (int lane = 0; lane < kLanes; ++lane)
       store_from_float(&g.lane[lane], leaky_grad(load_as_float(&zv.lane[lane]), load_as_float(&g.lane[lane]), slope));
     store_vector(dx, i, g);
   }
-  for (std::int64_t i = vectors * kLanes + global_thread(); i < count; i += grid_threads())
+  for (std::int64_t i : grid_stride_range(vectors * kLanes, count))
     store_from_float(&dx[i], leaky_grad(load_as_float(&z[i]), load_as_float(&dz[i]), slope));
 }
 
@@ -82,7 +80,7 @@ __global__ void leaky_relu_backward_vectorized(const T* z, const T* dz, T* dx, s
 __global__ void convert_float_to_bf16_vectorized(const float* src, bf16* dst, std::int64_t count) {
   constexpr int kLanes = Vector<bf16>::kLanes;
   const std::int64_t vectors = count / kLanes;
-  for (std::int64_t i = global_thread(); i < vectors; i += grid_threads()) {
+  for (std::int64_t i : grid_stride_range(vectors)) {
     const Vector<float> low = load_vector(src, 2 * i), high = load_vector(src, 2 * i + 1);
     Vector<bf16> out;
     for (int lane = 0; lane < 4; ++lane) {
@@ -91,15 +89,14 @@ __global__ void convert_float_to_bf16_vectorized(const float* src, bf16* dst, st
     }
     store_vector(dst, i, out);
   }
-  for (std::int64_t i = vectors * kLanes + global_thread(); i < count; i += grid_threads())
-    dst[i] = float_to_bf16(src[i]);
+  for (std::int64_t i : grid_stride_range(vectors * kLanes, count)) dst[i] = float_to_bf16(src[i]);
 }
 
 // dst += float(src). Mapping: thread per 8 elements. Bound: bandwidth, 10 bytes per element.
 __global__ void accumulate_bf16_into_float_vectorized(const bf16* src, float* dst, std::int64_t count) {
   constexpr int kLanes = Vector<bf16>::kLanes;
   const std::int64_t vectors = count / kLanes;
-  for (std::int64_t i = global_thread(); i < vectors; i += grid_threads()) {
+  for (std::int64_t i : grid_stride_range(vectors)) {
     const Vector<bf16> in = load_vector(src, i);
     Vector<float> low = load_vector(dst, 2 * i), high = load_vector(dst, 2 * i + 1);
     for (int lane = 0; lane < 4; ++lane) {
@@ -109,20 +106,18 @@ __global__ void accumulate_bf16_into_float_vectorized(const bf16* src, float* ds
     store_vector(dst, 2 * i, low);
     store_vector(dst, 2 * i + 1, high);
   }
-  for (std::int64_t i = vectors * kLanes + global_thread(); i < count; i += grid_threads())
-    dst[i] += bf16_to_float(src[i]);
+  for (std::int64_t i : grid_stride_range(vectors * kLanes, count)) dst[i] += bf16_to_float(src[i]);
 }
 
 // scale = |w| + eps. Mapping: thread per channel, grid-stride. Bound: latency (C is at most 4096).
 __global__ void iabn_scale_from_weight_kernel(const float* w, float* scale, std::int64_t channels, float eps) {
-  for (std::int64_t c = global_thread(); c < channels; c += grid_threads()) scale[c] = fabsf(w[c]) + eps;
+  for (std::int64_t c : grid_stride_range(channels)) scale[c] = fabsf(w[c]) + eps;
 }
 
 // dw += sign(w) dscale, sign(0) = +1. Mapping and bound as above.
 __global__ void accumulate_weight_gradient_from_scale_kernel(const float* w, const float* dscale, float* dw,
                                                              std::int64_t channels) {
-  for (std::int64_t c = global_thread(); c < channels; c += grid_threads())
-    dw[c] += w[c] < 0.0f ? -dscale[c] : dscale[c];
+  for (std::int64_t c : grid_stride_range(channels)) dw[c] += w[c] < 0.0f ? -dscale[c] : dscale[c];
 }
 
 void require_aligned(const char* op, std::initializer_list<const void*> pointers) {

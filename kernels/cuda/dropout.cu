@@ -7,6 +7,7 @@
 // bfloat16 activations (mixed precision, the mask stays float32) it loads into float, multiplies,
 // and rounds the product once to bfloat16.
 #include "kernels/cuda/dropout.h"
+#include "kernels/cuda/grid_stride.h"
 #include "kernels/cuda/launch.h"
 #include "kernels/shared/float_storage.h"
 #include "tensor/philox.h"
@@ -23,8 +24,7 @@ constexpr unsigned int kThreads = 256;
 // Preconditions: 0 <= p < 1; keep_scale = float(1 / (1 - p)) rounded on the host as the oracle does.
 __global__ void dropout2d_mask_philox_grid_stride(float* mask, std::int64_t count, double p, float keep_scale,
                                                   std::uint64_t seed, std::uint64_t stream) {
-  for (std::int64_t i = blockIdx.x * std::int64_t(blockDim.x) + threadIdx.x; i < count;
-       i += std::int64_t(gridDim.x) * blockDim.x)
+  for (std::int64_t i : grid_stride_range(count))
     mask[i] = double(philox_uniform(seed, stream, std::uint64_t(i))) < p ? 0.0f : keep_scale;
 }
 
@@ -39,8 +39,7 @@ __global__ void dropout2d_mask_philox_grid_stride(float* mask, std::int64_t coun
 template <class T, class Index>
 __global__ void dropout2d_apply_channel_mask_grid_stride(const T* in, const float* mask, T* out, Index count,
                                                          Index image_elements, Index channels) {
-  const Index stride = Index(gridDim.x) * Index(blockDim.x);
-  for (Index i = Index(blockIdx.x) * Index(blockDim.x) + Index(threadIdx.x); i < count; i += stride)
+  for (Index i : grid_stride_range(count))
     store_from_float(out + i, load_as_float(in + i) * mask[i / image_elements * channels + i % channels]);
 }
 

@@ -25,6 +25,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "kernels/cuda/grid_stride.h"
 #include "kernels/cuda/iabn.h"
 #include "kernels/cuda/launch.h"
 #include "kernels/shared/float_storage.h"
@@ -65,8 +66,11 @@ dim3 activation_block() { return dim3(kChannelLanes, kRowLanes); }
 __device__ __forceinline__ std::int64_t thread_channel() {
   return std::int64_t(blockIdx.x) * kChannelLanes + threadIdx.x;
 }
-__device__ __forceinline__ std::int64_t first_row() { return std::int64_t(blockIdx.y) * kRowLanes + threadIdx.y; }
-__device__ __forceinline__ std::int64_t row_stride() { return std::int64_t(gridDim.y) * kRowLanes; }
+// The thread's rows of the activation mapping: one of its block's 8, the grid's gridDim.y chunks
+// striding together.
+__device__ __forceinline__ StridedRange<std::int64_t> thread_rows(std::int64_t rows) {
+  return {std::int64_t(blockIdx.y) * kRowLanes + threadIdx.y, rows, std::int64_t(gridDim.y) * kRowLanes};
+}
 
 // ---- forward --------------------------------------------------------------------------------
 
@@ -90,8 +94,7 @@ __global__ void iabn_statistics_welford_partials(const T* x, std::int64_t rows, 
   const std::int64_t c = thread_channel();
   WelfordState<float> state = {0.0f, 0.0f, 0.0f};
   if (c < channels)
-    for (std::int64_t row = first_row(); row < rows; row += row_stride())
-      welford_add(state, load_as_float(x + row * channels + c));
+    for (std::int64_t row : thread_rows(rows)) welford_add(state, load_as_float(x + row * channels + c));
   const unsigned lane = threadIdx.x, row_lane = threadIdx.y;
   shared_count[row_lane][lane] = state.count;
   shared_mean[row_lane][lane] = state.mean;
@@ -126,8 +129,7 @@ __global__ void iabn_statistics_welford_partials(const T* x, std::int64_t rows, 
 __global__ void iabn_statistics_merge_partials(const float* partials, std::int64_t chunks, std::int64_t channels,
                                                float* mean, float* var) {
   const std::int64_t plane = chunks * channels;
-  for (std::int64_t c = blockIdx.x * std::int64_t(blockDim.x) + threadIdx.x; c < channels;
-       c += std::int64_t(gridDim.x) * blockDim.x) {
+  for (std::int64_t c : grid_stride_range(channels)) {
     WelfordState<float> state = {0.0f, 0.0f, 0.0f};
     for (std::int64_t p = 0; p < chunks; ++p) {
       const std::int64_t at = p * channels + c;
@@ -151,7 +153,7 @@ __global__ void iabn_normalize_affine_activation_inplace(T* x, std::int64_t rows
   const std::int64_t c = thread_channel();
   if (c < channels) {
     const float scale = (fabsf(w[c]) + eps) / sqrtf(var[c] + eps), shift = b[c], center = mean[c];
-    for (std::int64_t row = first_row(); row < rows; row += row_stride()) {
+    for (std::int64_t row : thread_rows(rows)) {
       T* const value = x + row * channels + c;
       store_from_float(value, leaky_relu(scale * (load_as_float(value) - center) + shift, negative_slope));
     }
@@ -163,8 +165,7 @@ __global__ void iabn_normalize_affine_activation_inplace(T* x, std::int64_t rows
 // Bound: launch latency (5 floats per channel).
 __global__ void iabn_running_statistics_momentum(std::int64_t channels, float* running_mean, float* running_var,
                                                  const float* mean, const float* var, float momentum, float unbiasing) {
-  for (std::int64_t c = blockIdx.x * std::int64_t(blockDim.x) + threadIdx.x; c < channels;
-       c += std::int64_t(gridDim.x) * blockDim.x) {
+  for (std::int64_t c : grid_stride_range(channels)) {
     running_mean[c] = (1.0f - momentum) * running_mean[c] + momentum * mean[c];
     running_var[c] = (1.0f - momentum) * running_var[c] + momentum * var[c] * unbiasing;
   }
@@ -190,7 +191,7 @@ __global__ void iabn_backward_channel_sums_partials(const T* z, const T* dz, con
   float sum_dy = 0.0f, sum_xhat_dy = 0.0f;
   if (c < channels) {
     const float inverse_gamma = 1.0f / (fabsf(w[c]) + eps), shift = b[c];
-    for (std::int64_t row = first_row(); row < rows; row += row_stride()) {
+    for (std::int64_t row : thread_rows(rows)) {
       const std::int64_t i = row * channels + c;
       const float output = load_as_float(z + i);
       const float dy = leaky_relu_gradient_from_output(output, load_as_float(dz + i), negative_slope);
@@ -224,8 +225,7 @@ __global__ void iabn_backward_merge_partials_accumulate_parameters(const float* 
                                                                    std::int64_t channels, const float* w, float* sum_dy,
                                                                    float* sum_xhat_dy, float* dw, float* db) {
   const std::int64_t plane = chunks * channels;
-  for (std::int64_t c = blockIdx.x * std::int64_t(blockDim.x) + threadIdx.x; c < channels;
-       c += std::int64_t(gridDim.x) * blockDim.x) {
+  for (std::int64_t c : grid_stride_range(channels)) {
     float dy_total = 0.0f, xhat_dy_total = 0.0f;
     for (std::int64_t p = 0; p < chunks; ++p) {
       dy_total += partials[p * channels + c];
@@ -254,7 +254,7 @@ __global__ void iabn_backward_input_train_elementwise(const T* z, const T* dz, c
     const float gamma = fabsf(w[c]) + eps, inverse_gamma = 1.0f / gamma, shift = b[c];
     const float scale = gamma / sqrtf(var[c] + eps);
     const float mean_dy = sum_dy[c] / count, mean_xhat_dy = sum_xhat_dy[c] / count;
-    for (std::int64_t row = first_row(); row < rows; row += row_stride()) {
+    for (std::int64_t row : thread_rows(rows)) {
       const std::int64_t i = row * channels + c;
       const float output = load_as_float(z + i);
       const float dy = leaky_relu_gradient_from_output(output, load_as_float(dz + i), negative_slope);
@@ -274,7 +274,7 @@ __global__ void iabn_backward_input_eval_elementwise(const T* z, const T* dz, co
   const std::int64_t c = thread_channel();
   if (c < channels) {
     const float scale = (fabsf(w[c]) + eps) / sqrtf(running_var[c] + eps);
-    for (std::int64_t row = first_row(); row < rows; row += row_stride()) {
+    for (std::int64_t row : thread_rows(rows)) {
       const std::int64_t i = row * channels + c;
       store_from_float(
           dx + i, scale * leaky_relu_gradient_from_output(load_as_float(z + i), load_as_float(dz + i), negative_slope));

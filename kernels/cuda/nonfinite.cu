@@ -1,5 +1,6 @@
 // The non-finite check on the GPU. Exact: a comparison has no rounding, and the flag is an OR, so
 // the result is the CPU's whatever the order of the threads.
+#include "kernels/cuda/grid_stride.h"
 #include "kernels/cuda/launch.h"
 #include "kernels/cuda/nonfinite.h"
 
@@ -18,9 +19,7 @@ __device__ __forceinline__ bool is_finite(float x) { return x - x == 0.0f; }
 // bandwidth, 4 bytes read per element.
 __global__ void flag_nonfinite_grid_stride(std::int64_t count, const float* values, std::int32_t* flag) {
   bool seen = false;
-  for (std::int64_t i = blockIdx.x * std::int64_t(blockDim.x) + threadIdx.x; i < count;
-       i += std::int64_t(gridDim.x) * blockDim.x)
-    seen = seen || !is_finite(values[i]);
+  for (std::int64_t i : grid_stride_range(count)) seen = seen || !is_finite(values[i]);
   if (seen) *flag = 1;
 }
 

@@ -13,6 +13,7 @@
 // max-pool output is an input value, stored exactly, and the sums round once to bfloat16.
 #include <cmath>  // INFINITY
 
+#include "kernels/cuda/grid_stride.h"
 #include "kernels/cuda/launch.h"
 #include "kernels/cuda/nhwc_index.h"
 #include "kernels/cuda/pool.h"
@@ -34,10 +35,9 @@ constexpr unsigned int kThreads = 256;
 // Rules, as the oracle: strictly greater wins (the first of equal values stays); a NaN is always
 // taken, so the last NaN of the window wins and propagates.
 template <class T>
-__global__ void max_pool2d_forward_window_scan(cpu::MaxPool2dGeometry g, const T* x, T* y, std::int32_t* argmax) {
+__global__ void max_pool2d_forward_window_scan(MaxPool2dGeometry g, const T* x, T* y, std::int32_t* argmax) {
   const std::int64_t count = g.batch * g.out_height * g.out_width * g.channels;
-  for (std::int64_t i = blockIdx.x * std::int64_t(blockDim.x) + threadIdx.x; i < count;
-       i += std::int64_t(gridDim.x) * blockDim.x) {
+  for (std::int64_t i : grid_stride_range(count)) {
     const NhwcIndex out = unflatten_nhwc(i, g.out_height, g.out_width, g.channels);
     const PoolBin rows = max_pool_window(out.y, g.in_height, g.kernel_size, g.stride, g.padding);
     const PoolBin cols = max_pool_window(out.x, g.in_width, g.kernel_size, g.stride, g.padding);
@@ -64,11 +64,9 @@ __global__ void max_pool2d_forward_window_scan(cpu::MaxPool2dGeometry g, const T
 // dy, argmax read ~once overall from cache.
 // Precondition: argmax from max_pool2d_forward_window_scan with this geometry.
 template <class T>
-__global__ void max_pool2d_backward_window_gather(cpu::MaxPool2dGeometry g, const T* dy, const std::int32_t* argmax,
-                                                  T* dx) {
+__global__ void max_pool2d_backward_window_gather(MaxPool2dGeometry g, const T* dy, const std::int32_t* argmax, T* dx) {
   const std::int64_t count = g.batch * g.in_height * g.in_width * g.channels;
-  for (std::int64_t i = blockIdx.x * std::int64_t(blockDim.x) + threadIdx.x; i < count;
-       i += std::int64_t(gridDim.x) * blockDim.x) {
+  for (std::int64_t i : grid_stride_range(count)) {
     const NhwcIndex in = unflatten_nhwc(i, g.in_height, g.in_width, g.channels);
     const PoolBin rows = max_pool_windows_covering(in.y, g.out_height, g.kernel_size, g.stride, g.padding);
     const PoolBin cols = max_pool_windows_covering(in.x, g.out_width, g.kernel_size, g.stride, g.padding);
@@ -91,10 +89,9 @@ __global__ void max_pool2d_backward_window_gather(cpu::MaxPool2dGeometry g, cons
 // partials would fill the GPU better). Bins overlap by at most one row/column, so x is read
 // about once overall: sizeof(T) bytes per input element (4 B float32, 2 B bfloat16).
 template <class T>
-__global__ void adaptive_avg_pool2d_forward_bin_sum(cpu::ResampleGeometry g, const T* x, T* y) {
+__global__ void adaptive_avg_pool2d_forward_bin_sum(ResampleGeometry g, const T* x, T* y) {
   const std::int64_t count = g.batch * g.out_height * g.out_width * g.channels;
-  for (std::int64_t i = blockIdx.x * std::int64_t(blockDim.x) + threadIdx.x; i < count;
-       i += std::int64_t(gridDim.x) * blockDim.x) {
+  for (std::int64_t i : grid_stride_range(count)) {
     const NhwcIndex out = unflatten_nhwc(i, g.out_height, g.out_width, g.channels);
     const PoolBin rows = adaptive_pool_bin(out.y, g.in_height, g.out_height);
     const PoolBin cols = adaptive_pool_bin(out.x, g.in_width, g.out_width);
@@ -114,10 +111,9 @@ __global__ void adaptive_avg_pool2d_forward_bin_sum(cpu::ResampleGeometry g, con
 // Bound: bandwidth, dx written once (sizeof(T) bytes per input: 4 B float32, 2 B bfloat16); dy
 // is small and cached.
 template <class T>
-__global__ void adaptive_avg_pool2d_backward_bin_gather(cpu::ResampleGeometry g, const T* dy, T* dx) {
+__global__ void adaptive_avg_pool2d_backward_bin_gather(ResampleGeometry g, const T* dy, T* dx) {
   const std::int64_t count = g.batch * g.in_height * g.in_width * g.channels;
-  for (std::int64_t i = blockIdx.x * std::int64_t(blockDim.x) + threadIdx.x; i < count;
-       i += std::int64_t(gridDim.x) * blockDim.x) {
+  for (std::int64_t i : grid_stride_range(count)) {
     const NhwcIndex in = unflatten_nhwc(i, g.in_height, g.in_width, g.channels);
     const PoolBin cell_rows = adaptive_pool_cells_covering(in.y, g.in_height, g.out_height);
     const PoolBin cell_cols = adaptive_pool_cells_covering(in.x, g.in_width, g.out_width);
@@ -138,7 +134,7 @@ __global__ void adaptive_avg_pool2d_backward_bin_gather(cpu::ResampleGeometry g,
 }  // namespace
 
 template <class T>
-void max_pool2d_forward(const cpu::MaxPool2dGeometry& g, const T* x, T* y, std::int32_t* argmax) {
+void max_pool2d_forward(const MaxPool2dGeometry& g, const T* x, T* y, std::int32_t* argmax) {
   const std::int64_t count = g.batch * g.out_height * g.out_width * g.channels;
   if (count == 0) return;
   launch("max_pool2d_forward_window_scan", max_pool2d_forward_window_scan<T>, grid_for(count, kThreads), kThreads, 0,
@@ -146,7 +142,7 @@ void max_pool2d_forward(const cpu::MaxPool2dGeometry& g, const T* x, T* y, std::
 }
 
 template <class T>
-void max_pool2d_backward(const cpu::MaxPool2dGeometry& g, const T* dy, const std::int32_t* argmax, T* dx) {
+void max_pool2d_backward(const MaxPool2dGeometry& g, const T* dy, const std::int32_t* argmax, T* dx) {
   const std::int64_t count = g.batch * g.in_height * g.in_width * g.channels;
   if (count == 0) return;
   launch("max_pool2d_backward_window_gather", max_pool2d_backward_window_gather<T>, grid_for(count, kThreads), kThreads,
@@ -154,7 +150,7 @@ void max_pool2d_backward(const cpu::MaxPool2dGeometry& g, const T* dy, const std
 }
 
 template <class T>
-void adaptive_avg_pool2d_forward(const cpu::ResampleGeometry& g, const T* x, T* y) {
+void adaptive_avg_pool2d_forward(const ResampleGeometry& g, const T* x, T* y) {
   const std::int64_t count = g.batch * g.out_height * g.out_width * g.channels;
   if (count == 0) return;
   launch("adaptive_avg_pool2d_forward_bin_sum", adaptive_avg_pool2d_forward_bin_sum<T>, grid_for(count, kThreads),
@@ -162,20 +158,20 @@ void adaptive_avg_pool2d_forward(const cpu::ResampleGeometry& g, const T* x, T* 
 }
 
 template <class T>
-void adaptive_avg_pool2d_backward(const cpu::ResampleGeometry& g, const T* dy, T* dx) {
+void adaptive_avg_pool2d_backward(const ResampleGeometry& g, const T* dy, T* dx) {
   const std::int64_t count = g.batch * g.in_height * g.in_width * g.channels;
   if (count == 0) return;
   launch("adaptive_avg_pool2d_backward_bin_gather", adaptive_avg_pool2d_backward_bin_gather<T>,
          grid_for(count, kThreads), kThreads, 0, cudaStreamLegacy, g, dy, dx);
 }
 
-template void max_pool2d_forward<float>(const cpu::MaxPool2dGeometry&, const float*, float*, std::int32_t*);
-template void max_pool2d_forward<bf16>(const cpu::MaxPool2dGeometry&, const bf16*, bf16*, std::int32_t*);
-template void max_pool2d_backward<float>(const cpu::MaxPool2dGeometry&, const float*, const std::int32_t*, float*);
-template void max_pool2d_backward<bf16>(const cpu::MaxPool2dGeometry&, const bf16*, const std::int32_t*, bf16*);
-template void adaptive_avg_pool2d_forward<float>(const cpu::ResampleGeometry&, const float*, float*);
-template void adaptive_avg_pool2d_forward<bf16>(const cpu::ResampleGeometry&, const bf16*, bf16*);
-template void adaptive_avg_pool2d_backward<float>(const cpu::ResampleGeometry&, const float*, float*);
-template void adaptive_avg_pool2d_backward<bf16>(const cpu::ResampleGeometry&, const bf16*, bf16*);
+template void max_pool2d_forward<float>(const MaxPool2dGeometry&, const float*, float*, std::int32_t*);
+template void max_pool2d_forward<bf16>(const MaxPool2dGeometry&, const bf16*, bf16*, std::int32_t*);
+template void max_pool2d_backward<float>(const MaxPool2dGeometry&, const float*, const std::int32_t*, float*);
+template void max_pool2d_backward<bf16>(const MaxPool2dGeometry&, const bf16*, const std::int32_t*, bf16*);
+template void adaptive_avg_pool2d_forward<float>(const ResampleGeometry&, const float*, float*);
+template void adaptive_avg_pool2d_forward<bf16>(const ResampleGeometry&, const bf16*, bf16*);
+template void adaptive_avg_pool2d_backward<float>(const ResampleGeometry&, const float*, float*);
+template void adaptive_avg_pool2d_backward<bf16>(const ResampleGeometry&, const bf16*, bf16*);
 
 }  // namespace pans::cuda

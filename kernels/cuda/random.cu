@@ -4,6 +4,7 @@
 //
 // Mapping: a 1-D grid-stride loop, one element per thread per iteration. Bound: Philox is ~100
 // integer operations per 4 draws; a fill is compute-light and store-bound.
+#include "kernels/cuda/grid_stride.h"
 #include "kernels/cuda/launch.h"
 #include "kernels/cuda/random.h"
 #include "tensor/philox.h"
@@ -16,16 +17,14 @@ constexpr unsigned int kThreads = 256;
 template <class T>
 __global__ void fill_uniform_grid_stride(T* values, std::int64_t count, std::uint64_t seed, std::uint64_t stream,
                                          double low, double high) {
-  for (std::int64_t i = blockIdx.x * std::int64_t(blockDim.x) + threadIdx.x; i < count;
-       i += std::int64_t(gridDim.x) * blockDim.x)
+  for (std::int64_t i : grid_stride_range(count))
     values[i] = T(scale_uniform(philox_uniform(seed, stream, std::uint64_t(i)), low, high));
 }
 
 template <class T>
 __global__ void fill_normal_grid_stride(T* values, std::int64_t count, std::uint64_t seed, std::uint64_t stream,
                                         double mean, double stddev) {
-  for (std::int64_t i = blockIdx.x * std::int64_t(blockDim.x) + threadIdx.x; i < count;
-       i += std::int64_t(gridDim.x) * blockDim.x)
+  for (std::int64_t i : grid_stride_range(count))
     values[i] = T(scale_normal(philox_normal(seed, stream, std::uint64_t(i)), mean, stddev));
 }
 

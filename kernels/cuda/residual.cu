@@ -15,6 +15,7 @@
 #include <type_traits>
 
 #include "kernels/cuda/float4_split.h"
+#include "kernels/cuda/grid_stride.h"
 #include "kernels/cuda/launch.h"
 #include "kernels/cuda/residual.h"
 #include "kernels/shared/float_storage.h"
@@ -42,17 +43,15 @@ __device__ __forceinline__ float leaky_gradient(float out, float dout, double sl
 // threads touch the same element.
 __global__ void residual_add_leaky_forward_float4_grid_stride(const float* branch, const float* shortcut, float* out,
                                                               Float4Split split, double slope) {
-  const std::int64_t first = blockIdx.x * std::int64_t(blockDim.x) + threadIdx.x;
-  const std::int64_t stride = std::int64_t(gridDim.x) * blockDim.x;
   const float4* branch4 = reinterpret_cast<const float4*>(branch + split.head);
   const float4* shortcut4 = reinterpret_cast<const float4*>(shortcut + split.head);
   float4* out4 = reinterpret_cast<float4*>(out + split.head);
-  for (std::int64_t v = first; v < split.vectors; v += stride) {
+  for (std::int64_t v : grid_stride_range(split.vectors)) {
     const float4 b = branch4[v], s = shortcut4[v];
     out4[v] = make_float4(add_leaky(b.x, s.x, slope), add_leaky(b.y, s.y, slope), add_leaky(b.z, s.z, slope),
                           add_leaky(b.w, s.w, slope));
   }
-  for (std::int64_t k = first; k < split.scalars; k += stride) {
+  for (std::int64_t k : grid_stride_range(split.scalars)) {
     const std::int64_t i = split.scalar_index(k);
     out[i] = add_leaky(branch[i], shortcut[i], slope);
   }
@@ -63,17 +62,15 @@ __global__ void residual_add_leaky_forward_float4_grid_stride(const float* branc
 // dinput may equal dout).
 __global__ void residual_add_leaky_backward_float4_grid_stride(const float* out, const float* dout, float* dinput,
                                                                Float4Split split, double slope) {
-  const std::int64_t first = blockIdx.x * std::int64_t(blockDim.x) + threadIdx.x;
-  const std::int64_t stride = std::int64_t(gridDim.x) * blockDim.x;
   const float4* out4 = reinterpret_cast<const float4*>(out + split.head);
   const float4* dout4 = reinterpret_cast<const float4*>(dout + split.head);
   float4* dinput4 = reinterpret_cast<float4*>(dinput + split.head);
-  for (std::int64_t v = first; v < split.vectors; v += stride) {
+  for (std::int64_t v : grid_stride_range(split.vectors)) {
     const float4 z = out4[v], dz = dout4[v];
     dinput4[v] = make_float4(leaky_gradient(z.x, dz.x, slope), leaky_gradient(z.y, dz.y, slope),
                              leaky_gradient(z.z, dz.z, slope), leaky_gradient(z.w, dz.w, slope));
   }
-  for (std::int64_t k = first; k < split.scalars; k += stride) {
+  for (std::int64_t k : grid_stride_range(split.scalars)) {
     const std::int64_t i = split.scalar_index(k);
     dinput[i] = leaky_gradient(out[i], dout[i], slope);
   }
@@ -86,8 +83,7 @@ __global__ void residual_add_leaky_backward_float4_grid_stride(const float* out,
 template <class T>
 __global__ void residual_add_leaky_forward_scalar_grid_stride(const T* branch, const T* shortcut, T* out,
                                                               std::int64_t count, double slope) {
-  for (std::int64_t i = blockIdx.x * std::int64_t(blockDim.x) + threadIdx.x; i < count;
-       i += std::int64_t(gridDim.x) * blockDim.x)
+  for (std::int64_t i : grid_stride_range(count))
     store_from_float(out + i, add_leaky(load_as_float(branch + i), load_as_float(shortcut + i), slope));
 }
 
@@ -96,8 +92,7 @@ __global__ void residual_add_leaky_forward_scalar_grid_stride(const T* branch, c
 template <class T>
 __global__ void residual_add_leaky_backward_scalar_grid_stride(const T* out, const T* dout, T* dinput,
                                                                std::int64_t count, double slope) {
-  for (std::int64_t i = blockIdx.x * std::int64_t(blockDim.x) + threadIdx.x; i < count;
-       i += std::int64_t(gridDim.x) * blockDim.x)
+  for (std::int64_t i : grid_stride_range(count))
     store_from_float(dinput + i, leaky_gradient(load_as_float(out + i), load_as_float(dout + i), slope));
 }
 

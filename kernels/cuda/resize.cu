@@ -14,6 +14,7 @@
 // (load_as_float), interpolated or summed in float exactly as above, and rounded once when
 // stored (store_from_float), so the float instantiation is the float32 kernel unchanged and a
 // bfloat16 one halves the bytes per element.
+#include "kernels/cuda/grid_stride.h"
 #include "kernels/cuda/launch.h"
 #include "kernels/cuda/nhwc_index.h"
 #include "kernels/cuda/resize.h"
@@ -31,9 +32,7 @@ constexpr unsigned int kThreads = 256;
 // (8 B float32, 4 B bfloat16).
 template <class T>
 __global__ void resize_identity_copy(std::int64_t count, const T* from, T* to) {
-  for (std::int64_t i = blockIdx.x * std::int64_t(blockDim.x) + threadIdx.x; i < count;
-       i += std::int64_t(gridDim.x) * blockDim.x)
-    to[i] = from[i];
+  for (std::int64_t i : grid_stride_range(count)) to[i] = from[i];
 }
 
 // y[n,oy,ox,c] = h0*(w0*x[i0][j0] + w1*x[i0][j1]) + h1*(w0*x[i1][j0] + w1*x[i1][j1]) in this
@@ -43,10 +42,9 @@ __global__ void resize_identity_copy(std::int64_t count, const T* from, T* to) {
 // Bound: bandwidth when upsampling, sizeof(T) bytes of DRAM writes per output (4 B float32, 2 B
 // bfloat16) plus x read about once; ~10 FLOPs and two tap evaluations per output.
 template <class T>
-__global__ void resize_bilinear_forward_four_taps(cpu::ResampleGeometry g, const T* x, T* y) {
+__global__ void resize_bilinear_forward_four_taps(ResampleGeometry g, const T* x, T* y) {
   const std::int64_t count = g.batch * g.out_height * g.out_width * g.channels;
-  for (std::int64_t i = blockIdx.x * std::int64_t(blockDim.x) + threadIdx.x; i < count;
-       i += std::int64_t(gridDim.x) * blockDim.x) {
+  for (std::int64_t i : grid_stride_range(count)) {
     const NhwcIndex out = unflatten_nhwc(i, g.out_height, g.out_width, g.channels);
     const BilinearTap<float> row = bilinear_tap<float>(out.y, g.in_height, g.out_height);
     const BilinearTap<float> col = bilinear_tap<float>(out.x, g.in_width, g.out_width);
@@ -72,10 +70,9 @@ __global__ void resize_bilinear_forward_four_taps(cpu::ResampleGeometry g, const
 // 57: all 57x57 outputs for N*C threads), so it turns latency-bound; a two-pass separable gather would fix that if it
 // ever shows in a profile. Precondition: out sizes below 2^20 per axis (bilinear_readers_superset's rounding margin).
 template <class T>
-__global__ void resize_bilinear_backward_tap_gather(cpu::ResampleGeometry g, const T* dy, T* dx) {
+__global__ void resize_bilinear_backward_tap_gather(ResampleGeometry g, const T* dy, T* dx) {
   const std::int64_t count = g.batch * g.in_height * g.in_width * g.channels;
-  for (std::int64_t i = blockIdx.x * std::int64_t(blockDim.x) + threadIdx.x; i < count;
-       i += std::int64_t(gridDim.x) * blockDim.x) {
+  for (std::int64_t i : grid_stride_range(count)) {
     const NhwcIndex in = unflatten_nhwc(i, g.in_height, g.in_width, g.channels);
     const BilinearReaders row_readers = bilinear_readers_superset(in.y, g.in_height, g.out_height);
     const BilinearReaders col_readers = bilinear_readers_superset(in.x, g.in_width, g.out_width);
@@ -102,12 +99,12 @@ __global__ void resize_bilinear_backward_tap_gather(cpu::ResampleGeometry g, con
   }
 }
 
-bool is_identity(const cpu::ResampleGeometry& g) { return g.in_height == g.out_height && g.in_width == g.out_width; }
+bool is_identity(const ResampleGeometry& g) { return g.in_height == g.out_height && g.in_width == g.out_width; }
 
 }  // namespace
 
 template <class T>
-void resize_bilinear_forward(const cpu::ResampleGeometry& g, const T* x, T* y) {
+void resize_bilinear_forward(const ResampleGeometry& g, const T* x, T* y) {
   const std::int64_t count = g.batch * g.out_height * g.out_width * g.channels;
   if (count == 0) return;
   if (is_identity(g)) {
@@ -120,7 +117,7 @@ void resize_bilinear_forward(const cpu::ResampleGeometry& g, const T* x, T* y) {
 }
 
 template <class T>
-void resize_bilinear_backward(const cpu::ResampleGeometry& g, const T* dy, T* dx) {
+void resize_bilinear_backward(const ResampleGeometry& g, const T* dy, T* dx) {
   const std::int64_t count = g.batch * g.in_height * g.in_width * g.channels;
   if (count == 0) return;
   if (is_identity(g)) {
@@ -132,9 +129,9 @@ void resize_bilinear_backward(const cpu::ResampleGeometry& g, const T* dy, T* dx
          kThreads, 0, cudaStreamLegacy, g, dy, dx);
 }
 
-template void resize_bilinear_forward<float>(const cpu::ResampleGeometry&, const float*, float*);
-template void resize_bilinear_forward<bf16>(const cpu::ResampleGeometry&, const bf16*, bf16*);
-template void resize_bilinear_backward<float>(const cpu::ResampleGeometry&, const float*, float*);
-template void resize_bilinear_backward<bf16>(const cpu::ResampleGeometry&, const bf16*, bf16*);
+template void resize_bilinear_forward<float>(const ResampleGeometry&, const float*, float*);
+template void resize_bilinear_forward<bf16>(const ResampleGeometry&, const bf16*, bf16*);
+template void resize_bilinear_backward<float>(const ResampleGeometry&, const float*, float*);
+template void resize_bilinear_backward<bf16>(const ResampleGeometry&, const bf16*, bf16*);
 
 }  // namespace pans::cuda

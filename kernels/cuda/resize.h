@@ -3,13 +3,13 @@
 // pointers; tensors are NHWC and contiguous.
 #pragma once
 
-#include "kernels/cpu/resample_geometry.h"
+#include "kernels/shared/resample_geometry.h"
 
 namespace pans::cuda {
 
 template <class T>
-void resize_bilinear_forward(const cpu::ResampleGeometry& g, const T* x, T* y);
+void resize_bilinear_forward(const ResampleGeometry& g, const T* x, T* y);
 template <class T>
-void resize_bilinear_backward(const cpu::ResampleGeometry& g, const T* dy, T* dx);
+void resize_bilinear_backward(const ResampleGeometry& g, const T* dy, T* dx);
 
 }  // namespace pans::cuda

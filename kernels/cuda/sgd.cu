@@ -16,6 +16,7 @@
 // returns (so the host vector may go) and orders the copy before the kernel, with no need to wait
 // for the backward pass still running.
 #include "kernels/cuda/float4_split.h"
+#include "kernels/cuda/grid_stride.h"
 #include "kernels/cuda/launch.h"
 #include "kernels/cuda/sgd.h"
 
@@ -50,15 +51,16 @@ __device__ __forceinline__ void nesterov_update(float& param, float grad, float&
   param = __fsub_rn(param, __fmul_rn(s.lr, d));
 }
 
-// The update over `split` of one array triple, elements first, first + stride, ... (float4s, then
-// the scalar head and tail). Shared by both kernels, which differ only in what first and stride are.
+// The update over `split` of one array triple: the float4s `vectors` visits, then the scalars of the
+// head and tail `scalars` visits. Shared by both kernels, which differ only in how their threads
+// stride over the split.
 __device__ __forceinline__ void nesterov_update_range(float* param, const float* grad, float* buffer,
-                                                      const Float4Split& split, std::int64_t first, std::int64_t stride,
-                                                      const SgdScalars& s) {
+                                                      const Float4Split& split, StridedRange<std::int64_t> vectors,
+                                                      StridedRange<std::int64_t> scalars, const SgdScalars& s) {
   float4* param4 = reinterpret_cast<float4*>(param + split.head);
   const float4* grad4 = reinterpret_cast<const float4*>(grad + split.head);
   float4* buffer4 = reinterpret_cast<float4*>(buffer + split.head);
-  for (std::int64_t v = first; v < split.vectors; v += stride) {
+  for (std::int64_t v : vectors) {
     float4 p = param4[v], b = buffer4[v];
     const float4 g = grad4[v];
     nesterov_update(p.x, g.x, b.x, s);
@@ -68,7 +70,7 @@ __device__ __forceinline__ void nesterov_update_range(float* param, const float*
     param4[v] = p;
     buffer4[v] = b;
   }
-  for (std::int64_t k = first; k < split.scalars; k += stride) {
+  for (std::int64_t k : scalars) {
     const std::int64_t i = split.scalar_index(k);
     nesterov_update(param[i], grad[i], buffer[i], s);
   }
@@ -82,8 +84,8 @@ __device__ __forceinline__ void nesterov_update_range(float* param, const float*
 // not overlap.
 __global__ void sgd_nesterov_float4_grid_stride(float* param, const float* grad, float* momentum_buffer,
                                                 Float4Split split, SgdScalars s) {
-  nesterov_update_range(param, grad, momentum_buffer, split, blockIdx.x * std::int64_t(blockDim.x) + threadIdx.x,
-                        std::int64_t(gridDim.x) * blockDim.x, s);
+  nesterov_update_range(param, grad, momentum_buffer, split, grid_stride_range(split.vectors),
+                        grid_stride_range(split.scalars), s);
 }
 
 // A piece of at most kChunkElements of one parameter tensor: its three arrays from the chunk's
@@ -103,7 +105,8 @@ struct SgdChunk {
 // block. Preconditions: gridDim.x = the table's length; no two chunks overlap.
 __global__ void sgd_nesterov_multi_tensor_chunks(const SgdChunk* chunks, SgdScalars s) {
   const SgdChunk chunk = chunks[blockIdx.x];
-  nesterov_update_range(chunk.param, chunk.grad, chunk.momentum_buffer, chunk.split, threadIdx.x, blockDim.x, s);
+  nesterov_update_range(chunk.param, chunk.grad, chunk.momentum_buffer, chunk.split,
+                        block_stride_range(chunk.split.vectors), block_stride_range(chunk.split.scalars), s);
 }
 
 // Every tensor's chunks, tensor after tensor; an empty tensor has none.
