@@ -15,11 +15,11 @@
 #include <vector>
 
 #include "data/scenes/generator.h"
-#include "train/checkpoint.h"
-#include "train/segmentation_metrics.h"
-#include "train/trainer.h"
+#include "metrics/segmentation_metrics.h"
 #include "tests/test_helpers.h"
 #include "tests/tiny_training.h"
+#include "train/checkpoint.h"
+#include "train/trainer.h"
 
 using namespace pans;
 using namespace pans::test;

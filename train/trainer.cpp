@@ -15,6 +15,7 @@
 #include "dist/gradient_averager.h"
 #include "dist/synchronized_batch_statistics.h"
 #include "kernels/cross_entropy.h"
+#include "metrics/duration.h"
 #include "models/pspnet.h"
 #include "optim/poly_lr.h"
 #include "optim/sgd.h"
