@@ -1,6 +1,7 @@
 // The doctest runner of the CUDA test binaries, native and emulated. It prints where the kernels
 // run. Natively without a usable GPU every test case exits with ctest's skip code (77) after saying
-// why; listing the cases (ctest discovery) still works.
+// why; listing the cases (ctest discovery) still works. tests/case_counter.h fails a run without a
+// test case.
 #define DOCTEST_CONFIG_IMPLEMENT
 #include <doctest/doctest.h>
 
@@ -8,6 +9,7 @@
 #include <cstring>
 
 #include "tensor/cuda_runtime.h"
+#include "tests/case_counter.h"
 
 namespace {
 
@@ -28,5 +30,5 @@ int main(int argc, char** argv) {
     std::printf("CUDA kernels run on: %s\n", pans::cuda_device_name(0).c_str());
   }
   doctest::Context context(argc, argv);
-  return context.run();
+  return pans::test::fail_without_cases(context.run());
 }
