@@ -26,6 +26,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/environment.h"
 #include "bench/layer_shapes.h"
 #include "bench/rows.h"
 #include "tensor/error.h"
@@ -52,30 +53,6 @@ struct Options {
   int device = 0;
   std::string cudnn_search = "find";
 };
-
-std::string run_command(const std::string& command) {
-  std::string output;
-  FILE* pipe = popen((command + " 2>/dev/null").c_str(), "r");
-  if (pipe == nullptr) return output;
-  char buffer[256];
-  while (std::fgets(buffer, sizeof(buffer), pipe) != nullptr) output += buffer;
-  pclose(pipe);
-  while (!output.empty() && (output.back() == '\n' || output.back() == ' ')) output.pop_back();
-  return output;
-}
-
-// The commit, read by `git rev-parse HEAD` in the source tree when the benchmark runs (so a stale
-// build still names the tree it measured), else the hash CMake saw at configure time.
-json commit_json() {
-  const std::string source = PANS_SOURCE_DIR;
-  const std::string head = run_command("git -C '" + source + "' rev-parse HEAD");
-  if (head.size() == 40) {
-    const bool dirty = !run_command("git -C '" + source + "' status --porcelain --untracked-files=no").empty();
-    return {{"hash", head}, {"dirty", dirty}, {"source", "git rev-parse HEAD at run time in " + source}};
-  }
-  return {
-      {"hash", PANS_CONFIGURE_COMMIT}, {"dirty", nullptr}, {"source", "git rev-parse HEAD at CMake configure time"}};
-}
 
 std::string utc_now() {
   const std::time_t now = std::time(nullptr);

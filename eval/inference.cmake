@@ -6,4 +6,4 @@ add_library(pans_inference
   ${CMAKE_CURRENT_LIST_DIR}/image_inference.cpp ${CMAKE_CURRENT_LIST_DIR}/model_loading.cpp
   ${CMAKE_CURRENT_LIST_DIR}/multiscale.cpp ${CMAKE_CURRENT_LIST_DIR}/progress.cpp
   ${CMAKE_CURRENT_LIST_DIR}/split_evaluation.cpp ${CMAKE_CURRENT_LIST_DIR}/visualize.cpp)
-target_link_libraries(pans_inference PUBLIC pans_train pans_eval)
+target_link_libraries(pans_inference PUBLIC pans_checkpoint pans_metrics pans_models pans_dist pans_eval)

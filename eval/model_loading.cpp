@@ -2,9 +2,9 @@
 
 #include <algorithm>
 
-#include "train/checkpoint.h"
-#include "train/model_state.h"
-#include "train/train_config.h"
+#include "checkpoint/checkpoint.h"
+#include "checkpoint/model_state.h"
+#include "checkpoint/recipe.h"
 
 namespace pans {
 

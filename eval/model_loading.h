@@ -1,5 +1,5 @@
-// A trained network from a train_pans checkpoint (train/checkpoint.h), ready for evaluation: the
-// network is rebuilt from the recipe's "model" fields (train/train_config.h), then its
+// A trained network from a train_pans checkpoint (checkpoint/checkpoint.h), ready for evaluation:
+// the network is rebuilt from the recipe's "model" fields (checkpoint/recipe.h), then its
 // parameters and running statistics are restored by name. The optimizer's momentum buffers, which a
 // training checkpoint also holds, are left out.
 #pragma once

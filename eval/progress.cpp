@@ -4,7 +4,7 @@
 
 #include <cstdio>
 
-#include "train/metrics_log.h"
+#include "metrics/duration.h"
 
 namespace pans {
 

@@ -14,7 +14,7 @@
 #include "eval/anomaly_metrics.h"
 #include "eval/multiscale.h"
 #include "eval/progress.h"
-#include "train/segmentation_metrics.h"
+#include "metrics/segmentation_metrics.h"
 
 namespace pans {
 

@@ -102,7 +102,7 @@ TEST_CASE("metrics equal scikit-learn and Hendrycks' FPR95 on the fixtures (ties
   }
 }
 
-TEST_CASE("a constant score gives 50 / P/(P+N) / 100; over images, AUPR is the mean anomaly fraction") {
+TEST_CASE("a constant score gives 50 / P/(P+N) / 100: over images, AUPR is the mean anomaly fraction") {
   // docs/metrics.md#sanity-values: an all-zero map gave AUROC 50, AUPR 1.2003 (the mean anomaly
   // fraction of the test images), FPR95 100.
   AnomalyAccumulator accumulator;

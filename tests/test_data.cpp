@@ -108,7 +108,7 @@ TEST_CASE("png: every truncation of a PNG is an error naming the file") {
   check_error_mentions([&] { read_rgb_png(dir / "cut.png"); }, {"cut.png", "truncated"});
 }
 
-TEST_CASE("png header: size and channels without decoding; every truncation is an error naming the file") {
+TEST_CASE("png header: size and channels without decoding, and every truncation is an error naming the file") {
   TempDir dir;
   write_png(dir / "whole.png", pattern_image(24, 31, 3));
   write_png(dir / "grey.png", Image(7, 9, 1, 3));

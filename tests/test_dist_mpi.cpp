@@ -26,6 +26,7 @@
 #include <string>
 #include <vector>
 
+#include "checkpoint/checkpoint.h"
 #include "config/environment.h"
 #include "data/scenes/generator.h"
 #include "dist/agreement.h"
@@ -40,7 +41,6 @@
 #include "tests/test_helpers.h"
 #include "tests/tiny_model.h"
 #include "tests/tiny_training.h"
-#include "train/checkpoint.h"
 #include "train/trainer.h"
 #include "train/validation.h"
 

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "checkpoint/checkpoint.h"
 #include "data/augment.h"
 #include "data/png.h"
 #include "data/scenes/generator.h"
@@ -23,10 +24,9 @@
 #include "eval/split_evaluation.h"
 #include "kernels/cross_entropy.h"
 #include "kernels/resize.h"
-#include "train/checkpoint.h"
-#include "train/train_config.h"
 #include "tests/test_helpers.h"
 #include "tests/tiny_training.h"
+#include "train/train_config.h"
 
 using namespace pans;
 using namespace pans::test;

@@ -122,7 +122,7 @@ TEST_CASE("Conv2d: Kaiming-normal init, deterministic per (seed, name), zero bia
   CHECK(parameters_of(a)[1].name == "body.mod1.conv1.bias");
 }
 
-TEST_CASE("normalisation layers: cpu layers are InPlaceAbn whatever is asked for; cuDNN's refuses cpu layers") {
+TEST_CASE("normalisation layers: cpu layers are InPlaceAbn whatever is asked for, and the cuDNN layer refuses them") {
   for (const NormImplementation asked : {NormImplementation::Native, NormImplementation::Cudnn}) {
     LayerOptions options = kFloat64;
     options.normalization = asked;

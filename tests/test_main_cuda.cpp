@@ -1,7 +1,8 @@
 // The doctest runner of the CUDA test binaries, native and emulated. It prints where the kernels
 // run, and configures them from the environment as an app would (PANS_SYNC_CHECK=1 pins a GPU fault
-// on its kernel). Natively without a usable GPU every test case exits with ctest's skip code (77) after saying
-// why; listing the cases (ctest discovery) still works.
+// on its kernel). Natively without a usable GPU every test case exits with ctest's skip code (77)
+// after saying why; listing the cases (ctest discovery) still works. tests/case_counter.h fails a
+// run without a test case.
 #define DOCTEST_CONFIG_IMPLEMENT
 #include <doctest/doctest.h>
 
@@ -11,6 +12,7 @@
 #include "config/environment.h"
 #include "kernels/configuration.h"
 #include "tensor/cuda_runtime.h"
+#include "tests/case_counter.h"
 
 namespace {
 
@@ -32,5 +34,5 @@ int main(int argc, char** argv) {
   }
   pans::configure_kernels(pans::implementations_from_environment());
   doctest::Context context(argc, argv);
-  return context.run();
+  return pans::test::fail_without_cases(context.run());
 }

@@ -14,11 +14,12 @@
 #include <string>
 #include <vector>
 
+#include "checkpoint/checkpoint.h"
+#include "checkpoint/recipe.h"
 #include "data/scenes/generator.h"
 #include "data/streethazards.h"
 #include "kernels/nonfinite.h"
-#include "train/checkpoint.h"
-#include "train/segmentation_metrics.h"
+#include "metrics/segmentation_metrics.h"
 #include "train/trainer.h"
 #include "tests/test_helpers.h"
 #include "tests/tiny_training.h"

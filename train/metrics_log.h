@@ -19,7 +19,4 @@ class MetricsLog {
   std::ofstream file_;
 };
 
-// "2h05m", "5m40s", "12s": how the progress line shows times.
-std::string format_duration(double seconds);
-
 }  // namespace pans

@@ -90,14 +90,6 @@ std::int64_t total_iterations(const TrainConfig& config, std::int64_t training_i
 // the world sizes differ).
 nlohmann::json recipe_json(const TrainConfig& config, int ranks, std::int64_t iterations);
 
-// The inverse of recipe_json's "model" object. Throws pans::Error naming `path` and the field that
-// is missing or of the wrong type.
-PspNetConfig pspnet_config_from_recipe(const nlohmann::json& recipe, const std::string& path);
-
-// "crop: 192 in the checkpoint, 256 now; lr: ..." for every key whose value differs; empty when
-// the recipes are equal.
-std::string recipe_differences(const nlohmann::json& stored, const nlohmann::json& current);
-
 // Throws pans::Error naming the flag of the first setting out of range.
 void check_train_config(const TrainConfig& config);
 

@@ -8,6 +8,9 @@
 #include <memory>
 #include <string>
 
+#include "checkpoint/checkpoint.h"
+#include "checkpoint/model_state.h"
+#include "checkpoint/recipe.h"
 #include "data/classes.h"
 #include "data/loader.h"
 #include "data/pipelines.h"
@@ -16,12 +19,11 @@
 #include "dist/synchronized_batch_statistics.h"
 #include "kernels/cross_entropy.h"
 #include "kernels/nonfinite.h"
+#include "metrics/duration.h"
 #include "models/pspnet.h"
 #include "optim/poly_lr.h"
 #include "optim/sgd.h"
-#include "train/checkpoint.h"
 #include "train/metrics_log.h"
-#include "train/model_state.h"
 #include "train/validation.h"
 
 namespace pans {

@@ -17,7 +17,7 @@
 #include <ostream>
 
 #include "dist/communicator.h"
-#include "train/segmentation_metrics.h"
+#include "metrics/segmentation_metrics.h"
 #include "train/train_config.h"
 
 namespace pans {

@@ -9,8 +9,8 @@
 
 #include "data/streethazards.h"
 #include "dist/communicator.h"
+#include "metrics/segmentation_metrics.h"
 #include "models/pspnet.h"
-#include "train/segmentation_metrics.h"
 
 namespace pans {
 

@@ -35,7 +35,7 @@ struct Checkpoint {
   nlohmann::json config;       // the recipe that produced it
   std::vector<NamedTensor> tensors;
   // The world size of the run that wrote it. Not part of the recipe: a run may resume with another
-  // (trainer.h); it is kept to name both world sizes when a resume is refused.
+  // (train/trainer.h); it is kept to name both world sizes when a resume is refused.
   int ranks = 1;
 };
 

@@ -1,4 +1,4 @@
-#include "train/model_state.h"
+#include "checkpoint/model_state.h"
 
 #include <string>
 

@@ -1,4 +1,4 @@
-#include "train/segmentation_metrics.h"
+#include "metrics/segmentation_metrics.h"
 
 #include <cstdio>
 

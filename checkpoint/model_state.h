@@ -5,9 +5,9 @@
 
 #include <vector>
 
+#include "checkpoint/checkpoint.h"
 #include "models/pspnet.h"
 #include "optim/sgd.h"
-#include "train/checkpoint.h"
 
 namespace pans {
 
