@@ -69,12 +69,13 @@ int main(int argc, char** argv) {
                  "1280x720); 1 alone: single scale at the image's own size")
       ->delimiter(',');
   app.add_option("--score", flags.score,
-                 "the anomaly score drawn: msp or max_logit (linear classifier), cosine_softmax or pans (cosine "
-                 "classifier); default pans for cosine, msp for linear")
-      ->check(CLI::IsMember({"msp", "max_logit", "cosine_softmax", "pans"}));
+                 "the anomaly score drawn: msp, max_logit or energy (linear classifier), cosine_softmax or pans "
+                 "(cosine classifier), entropy (both); default pans for cosine, msp for linear")
+      ->check(CLI::IsMember({"msp", "max_logit", "energy", "cosine_softmax", "pans", "entropy"}));
   app.add_option("--heat-range", flags.heat_range,
                  "fixed: scores 0..1 span the colour ramp, comparable across images (default for msp, "
-                 "cosine_softmax, pans); per-image: each map's min..max (default, and the only choice, for max_logit)")
+                 "cosine_softmax, pans, entropy); per-image: each map's min..max (default, and the only choice, for "
+                 "max_logit and energy)")
       ->check(CLI::IsMember({"fixed", "per-image"}));
   app.add_option("--labels", flags.labels,
                  "a folder searched recursively for StreetHazards label PNGs, each paired with the input image of "

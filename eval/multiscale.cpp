@@ -1,6 +1,7 @@
 #include "eval/multiscale.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include "data/augment.h"
 #include "kernels/cross_entropy.h"
@@ -52,6 +53,32 @@ Tensor low_resolution_map(const Tensor& values, std::int64_t per_pixel, PixelFn 
 }
 
 float max_of(const float* values, std::int64_t count) { return *std::max_element(values, values + count); }
+
+// log Σ exp over `count` values, from their maximum so that no exp overflows; in double.
+float logsumexp_of(const float* values, std::int64_t count) {
+  const double top = max_of(values, count);
+  double sum = 0;
+  for (std::int64_t c = 0; c < count; ++c) sum += std::exp(double(values[c]) - top);
+  return float(top + std::log(sum));
+}
+
+// −Σ_c p_c log p_c / log K over each pixel's K probabilities, {H,W}; 0 log 0 = 0.
+Tensor normalised_entropy(const Tensor& probabilities) {
+  const std::int64_t classes = probabilities.dim(2);
+  Tensor scores = Tensor::empty({probabilities.dim(0), probabilities.dim(1)});
+  const float* p = probabilities.data<float>();
+  float* out = scores.data<float>();
+  const double log_classes = std::log(double(classes));
+  for (std::int64_t i = 0; i < scores.numel(); ++i) {
+    double entropy = 0;
+    for (std::int64_t c = 0; c < classes; ++c) {
+      const double q = p[i * classes + c];
+      if (q > 0) entropy -= q * std::log(q);
+    }
+    out[i] = float(entropy / log_classes);
+  }
+  return scores;
+}
 
 // 1 − max_c over each pixel's K probabilities, {H,W}.
 Tensor one_minus_max_probability(const Tensor& probabilities) {
@@ -115,6 +142,10 @@ const char* score_kind_name(ScoreKind kind) {
       return "max_logit";
     case ScoreKind::Pans:
       return "pans";
+    case ScoreKind::Energy:
+      return "energy";
+    case ScoreKind::Entropy:
+      return "entropy";
   }
   PANS_FAIL("score_kind_name: unknown ScoreKind ", int(kind));
 }
@@ -129,6 +160,10 @@ const char* score_kind_title(ScoreKind kind) {
       return "max logit";
     case ScoreKind::Pans:
       return "PAnS";
+    case ScoreKind::Energy:
+      return "energy";
+    case ScoreKind::Entropy:
+      return "entropy";
   }
   PANS_FAIL("score_kind_title: unknown ScoreKind ", int(kind));
 }
@@ -143,26 +178,31 @@ const char* score_kind_definition(ScoreKind kind) {
       return "max logit: -mean_s Up(max_c logit_s), linear classifier, max at 1/8 resolution (our definition)";
     case ScoreKind::Pans:
       return "PAnS: 1 - mean_s Up((max_c cos_s + 1) / 2), max at 1/8 resolution";
+    case ScoreKind::Energy:
+      return "energy: -mean_s Up(logsumexp_c logit_s), linear classifier, logsumexp at 1/8 resolution";
+    case ScoreKind::Entropy:
+      return "entropy: -sum_c p_c log p_c / log K of the scale-averaged softmax p (divided by log K: in [0, 1])";
   }
   PANS_FAIL("score_kind_definition: unknown ScoreKind ", int(kind));
 }
 
 ScoreKind parse_score_kind(const std::string& name) {
-  for (const ScoreKind kind : {ScoreKind::Msp, ScoreKind::CosineSoftmax, ScoreKind::MaxLogit, ScoreKind::Pans})
+  for (const ScoreKind kind : {ScoreKind::Msp, ScoreKind::CosineSoftmax, ScoreKind::MaxLogit, ScoreKind::Pans,
+                               ScoreKind::Energy, ScoreKind::Entropy})
     if (name == score_kind_name(kind)) return kind;
-  PANS_FAIL("score ", name, ": not one of msp, cosine_softmax, max_logit, pans");
+  PANS_FAIL("score ", name, ": not one of msp, cosine_softmax, max_logit, pans, energy, entropy");
 }
 
 std::vector<ScoreKind> supported_scores(ClassifierKind classifier) {
-  if (classifier == ClassifierKind::Cosine) return {ScoreKind::CosineSoftmax, ScoreKind::Pans};
-  return {ScoreKind::Msp, ScoreKind::MaxLogit};
+  if (classifier == ClassifierKind::Cosine) return {ScoreKind::CosineSoftmax, ScoreKind::Pans, ScoreKind::Entropy};
+  return {ScoreKind::Msp, ScoreKind::MaxLogit, ScoreKind::Energy, ScoreKind::Entropy};
 }
 
 ScoreKind default_score(ClassifierKind classifier) {
   return classifier == ClassifierKind::Cosine ? ScoreKind::Pans : ScoreKind::Msp;
 }
 
-bool score_is_bounded(ScoreKind kind) { return kind != ScoreKind::MaxLogit; }
+bool score_is_bounded(ScoreKind kind) { return kind != ScoreKind::MaxLogit && kind != ScoreKind::Energy; }
 
 const Tensor& MultiScaleResult::scores(ScoreKind kind) const {
   for (const AnomalyMap& map : anomaly)
@@ -181,6 +221,7 @@ MultiScaleResult evaluate_multiscale(PspNet& model, const Image& image, const st
 
   ScaleAverage probabilities({height, width, classes}, scales);
   ScaleAverage confidence({1, height, width, 1}, scales);  // PAnS (m+1)/2, or the max logit
+  ScaleAverage logsumexp({1, height, width, 1}, scales);   // linear classifier: energy's
   for (const InputSize& size : sizes) {
     Tensor input = eval_image(image, size.height, size.width).reshape({1, size.height, size.width, 3});
     if (!device.is_cpu()) input = input.to(device);
@@ -190,6 +231,10 @@ MultiScaleResult evaluate_multiscale(PspNet& model, const Image& image, const st
         cosine ? low_resolution_map(out.max_cosine, 1, [](const float* m) { return (*m + 1.0f) / 2.0f; })
                : low_resolution_map(out.logits, classes, [&](const float* l) { return max_of(l, classes); });
     confidence.add(resize_bilinear_forward(low, height, width));
+    if (!cosine)
+      logsumexp.add(resize_bilinear_forward(
+          low_resolution_map(out.logits, classes, [&](const float* l) { return logsumexp_of(l, classes); }), height,
+          width));
   }
 
   MultiScaleResult result;
@@ -202,7 +247,9 @@ MultiScaleResult evaluate_multiscale(PspNet& model, const Image& image, const st
   } else {
     result.anomaly.push_back({ScoreKind::Msp, max_probability_scores});
     result.anomaly.push_back({ScoreKind::MaxLogit, affine_scores(confidence.mean(), 0.0f, -1.0f)});
+    result.anomaly.push_back({ScoreKind::Energy, affine_scores(logsumexp.mean(), 0.0f, -1.0f)});
   }
+  result.anomaly.push_back({ScoreKind::Entropy, normalised_entropy(result.probabilities)});
   return result;
 }
 

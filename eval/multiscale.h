@@ -25,6 +25,12 @@
 //                                                           1/8 resolution, as PAnS; ours
 //   PAnS           1 − mean_s Up((m_s + 1)/2), m_s = max_c cos_c at 1/8 resolution: max over the
 //                  classes, then the affine map, then upsample, then average
+//   energy         −mean_s Up(logsumexp_c logit_s)          linear classifier; the free energy of
+//                                                           Liu et al. (2020) at temperature 1, the
+//                                                           logsumexp at 1/8 resolution as max logit
+//   entropy        −Σ_c p_c log p_c / log K, p = probabilities   both classifiers; divided by log K
+//                                                           so that it lies in [0, 1] (a constant
+//                                                           factor: it ranks pixels alike)
 // Max logit is not offered for the cosine classifier: there its logit is τ·cos, so
 // −mean_s Up(τ m_s) = 2τ·PAnS − τ (bilinear weights sum to 1), a positive affine map of PAnS that
 // ranks every pixel alike and gives the same metrics up to float rounding.
@@ -56,21 +62,23 @@ std::vector<double> paper_scale_factors();
 // Throws pans::Error for a factor that is not positive or gives a side below 8.
 std::vector<InputSize> test_input_sizes(std::int64_t height, std::int64_t width, const std::vector<double>& factors);
 
-enum class ScoreKind { Msp, CosineSoftmax, MaxLogit, Pans };
+enum class ScoreKind { Msp, CosineSoftmax, MaxLogit, Pans, Energy, Entropy };
 
-const char* score_kind_name(ScoreKind kind);   // "msp", "cosine_softmax", "max_logit", "pans"
-const char* score_kind_title(ScoreKind kind);  // "MSP", "cosine + softmax", "max logit", "PAnS": table rows
+// "msp", "cosine_softmax", "max_logit", "pans", "energy", "entropy"
+const char* score_kind_name(ScoreKind kind);
+// "MSP", "cosine + softmax", "max logit", "PAnS", "energy", "entropy": table rows
+const char* score_kind_title(ScoreKind kind);
 // The formula, as the tables and JSON state it, flagged "(our definition)" where the official code
 // has none (docs/method.md#anomaly-scores).
 const char* score_kind_definition(ScoreKind kind);
 // Throws pans::Error naming the text and the valid names.
 ScoreKind parse_score_kind(const std::string& name);
 
-// Linear: MSP, max logit. Cosine: cosine + softmax, PAnS.
+// Linear: MSP, max logit, energy, entropy. Cosine: cosine + softmax, PAnS, entropy.
 std::vector<ScoreKind> supported_scores(ClassifierKind classifier);
 // The score a classifier is meant to be judged by: MSP for the linear baseline, PAnS for cosine.
 ScoreKind default_score(ClassifierKind classifier);
-// Whether the score's values lie in [0, 1] (every score but max logit).
+// Whether the score's values lie in [0, 1] (every score but max logit and energy).
 bool score_is_bounded(ScoreKind kind);
 
 struct AnomalyMap {

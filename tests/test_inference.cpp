@@ -107,16 +107,22 @@ TEST_CASE("the paper's five factors give its five sizes at 1280x720 and the same
   check_error_mentions([] { test_input_sizes(216, 384, {0.001}); }, {"scale factor 0.001", "too small"});
 }
 
-TEST_CASE("score kinds: names round-trip, each classifier gives two, unknown names are refused") {
-  for (const ScoreKind kind : {ScoreKind::Msp, ScoreKind::CosineSoftmax, ScoreKind::MaxLogit, ScoreKind::Pans})
+TEST_CASE("score kinds: names round-trip, each classifier gives its own, unknown names are refused") {
+  for (const ScoreKind kind : {ScoreKind::Msp, ScoreKind::CosineSoftmax, ScoreKind::MaxLogit, ScoreKind::Pans,
+                               ScoreKind::Energy, ScoreKind::Entropy})
     CHECK(parse_score_kind(score_kind_name(kind)) == kind);
-  CHECK(supported_scores(ClassifierKind::Linear) == std::vector<ScoreKind>{ScoreKind::Msp, ScoreKind::MaxLogit});
-  CHECK(supported_scores(ClassifierKind::Cosine) == std::vector<ScoreKind>{ScoreKind::CosineSoftmax, ScoreKind::Pans});
+  CHECK(supported_scores(ClassifierKind::Linear) ==
+        std::vector<ScoreKind>{ScoreKind::Msp, ScoreKind::MaxLogit, ScoreKind::Energy, ScoreKind::Entropy});
+  CHECK(supported_scores(ClassifierKind::Cosine) ==
+        std::vector<ScoreKind>{ScoreKind::CosineSoftmax, ScoreKind::Pans, ScoreKind::Entropy});
+  CHECK_FALSE(score_is_bounded(ScoreKind::Energy));
+  CHECK(score_is_bounded(ScoreKind::Entropy));
   CHECK(default_score(ClassifierKind::Cosine) == ScoreKind::Pans);
   CHECK(default_score(ClassifierKind::Linear) == ScoreKind::Msp);
   CHECK(std::string(score_kind_definition(ScoreKind::MaxLogit)).find("our definition") != std::string::npos);
   CHECK(std::string(score_kind_definition(ScoreKind::CosineSoftmax)).find("our definition") != std::string::npos);
-  check_error_mentions([] { parse_score_kind("entropy"); }, {"entropy", "msp, cosine_softmax, max_logit, pans"});
+  check_error_mentions([] { parse_score_kind("odin"); },
+                       {"odin", "msp, cosine_softmax, max_logit, pans, energy, entropy"});
 }
 
 TEST_CASE(
@@ -153,7 +159,7 @@ TEST_CASE("two scales: every output is the hand-computed average of two evaluate
     const MultiScaleResult result = evaluate_multiscale(model, image, sizes);
 
     const std::size_t pixels = 40 * 64, classes = 13;
-    std::vector<float> probabilities(pixels * classes, 0.0f), confidence(pixels, 0.0f);
+    std::vector<float> probabilities(pixels * classes, 0.0f), confidence(pixels, 0.0f), logsumexp(pixels, 0.0f);
     for (const InputSize size : sizes) {
       const ScaleOutput out = scale_output(model, image, size);
       const std::vector<float> p = softmax_forward(upsample(out.logits, 40, 64)).to_vector<float>();
@@ -171,6 +177,19 @@ TEST_CASE("two scales: every output is the hand-computed average of two evaluate
       const std::vector<float> up =
           upsample(Tensor::from_vector(low, {1, out.logits.dim(1), out.logits.dim(2), 1}), 40, 64).to_vector<float>();
       for (std::size_t i = 0; i < up.size(); ++i) confidence[i] += up[i] / 2.0f;
+      // Energy's logsumexp at 1/8 resolution, upsampled like the max logit.
+      std::vector<float> low_logsumexp(low.size());
+      for (std::size_t q = 0; q < low.size(); ++q) {
+        const auto first = logits.begin() + long(q * classes);
+        const double top = *std::max_element(first, first + long(classes));
+        double sum = 0;
+        for (std::size_t c = 0; c < classes; ++c) sum += std::exp(double(first[long(c)]) - top);
+        low_logsumexp[q] = float(top + std::log(sum));
+      }
+      const std::vector<float> up_logsumexp =
+          upsample(Tensor::from_vector(low_logsumexp, {1, out.logits.dim(1), out.logits.dim(2), 1}), 40, 64)
+              .to_vector<float>();
+      for (std::size_t i = 0; i < up_logsumexp.size(); ++i) logsumexp[i] += up_logsumexp[i] / 2.0f;
     }
     check_close(result.probabilities.to_vector<float>(), probabilities, 0.0);
     std::vector<float> max_probability(pixels), segmentation(pixels);
@@ -186,22 +205,38 @@ TEST_CASE("two scales: every output is the hand-computed average of two evaluate
     std::vector<float> from_confidence(pixels);
     for (std::size_t p = 0; p < pixels; ++p)
       from_confidence[p] = classifier == ClassifierKind::Cosine ? 1.0f - confidence[p] : -confidence[p];
+    // Entropy over the averaged probabilities, divided by log 13. Its sum of 13 terms is taken in
+    // double on both sides in the same order: exact but for the final float rounding.
+    std::vector<float> entropy(pixels);
+    for (std::size_t p = 0; p < pixels; ++p) {
+      double h = 0;
+      for (std::size_t c = 0; c < classes; ++c) {
+        const double q = probabilities[p * classes + c];
+        if (q > 0) h -= q * std::log(q);
+      }
+      entropy[p] = float(h / std::log(13.0));
+    }
+    check_close(result.scores(ScoreKind::Entropy).to_vector<float>(), entropy, 0.0);
     if (classifier == ClassifierKind::Cosine) {
       check_close(result.scores(ScoreKind::CosineSoftmax).to_vector<float>(), max_probability, 0.0);
       check_close(result.scores(ScoreKind::Pans).to_vector<float>(), from_confidence, 0.0);
+      check_error_mentions([&] { result.scores(ScoreKind::Energy); }, {"energy", "does not give it"});
     } else {
       check_close(result.scores(ScoreKind::Msp).to_vector<float>(), max_probability, 0.0);
       check_close(result.scores(ScoreKind::MaxLogit).to_vector<float>(), from_confidence, 0.0);
+      std::vector<float> energy(pixels);
+      for (std::size_t p = 0; p < pixels; ++p) energy[p] = -logsumexp[p];
+      check_close(result.scores(ScoreKind::Energy).to_vector<float>(), energy, 0.0);
     }
   }
 }
 
-TEST_CASE("MSP, cosine + softmax and PAnS lie in [0, 1] at the paper's five scales, and max logit is finite") {
+TEST_CASE("the bounded scores lie in [0, 1] at the paper's five scales, and max logit and energy are finite") {
   for (const ClassifierKind classifier : {ClassifierKind::Linear, ClassifierKind::Cosine}) {
     PspNet model(tiny_model(classifier), {DType::F32, Device::cpu(), 11});
     const Image image = pattern_image(72, 128);
     const MultiScaleResult result = evaluate_multiscale(model, image, test_input_sizes(72, 128, paper_scale_factors()));
-    REQUIRE(result.anomaly.size() == 2);
+    REQUIRE(result.anomaly.size() == supported_scores(classifier).size());
     for (const AnomalyMap& map : result.anomaly) {
       CAPTURE(score_kind_name(map.kind));
       CHECK(map.scores.shape() == Shape{72, 128});
@@ -282,9 +317,10 @@ TEST_CASE("evaluate_split: every image of a generated test split, into the confu
   for (std::int64_t i = 0; i < test.size(); ++i)
     for (const std::uint8_t id : test.load(i).label.pixels) known_pixels += id < 13;
   CHECK(evaluation.confusion.total() == known_pixels);
-  REQUIRE(evaluation.anomaly.size() == 2);
+  REQUIRE(evaluation.anomaly.size() == 3);
   CHECK(evaluation.anomaly[0].first == ScoreKind::CosineSoftmax);
   CHECK(evaluation.anomaly[1].first == ScoreKind::Pans);
+  CHECK(evaluation.anomaly[2].first == ScoreKind::Entropy);
   for (const auto& [kind, accumulator] : evaluation.anomaly) {
     const AnomalyResult result = accumulator.result();
     CHECK(result.images + result.skipped_images == 3);
