@@ -41,6 +41,7 @@ struct Flags {
   std::string split = "test";
   std::vector<double> scales;
   std::optional<int> threads;
+  int mc_passes = 0;
   std::string dist = "auto";
   std::optional<std::string> scores, labels, name, json, curves;
   std::string suffix;
@@ -50,7 +51,8 @@ struct Flags {
 void add_checkpoint_flags(CLI::App& app, Flags& f) {
   app.add_option("--checkpoint", f.checkpoints,
                  "a train_pans checkpoint (checkpoint_<it>.bin) to evaluate: one table row per anomaly score its "
-                 "classifier gives (linear: MSP, max logit; cosine: cosine + softmax, PAnS), with the mIoU of its "
+                 "classifier gives (linear: MSP, max logit, energy, entropy; cosine: cosine + softmax, PAnS, entropy; "
+                 "both: the MC-Dropout scores with --mc-passes), with the mIoU of its "
                  "segmentation; repeat the flag to put several models in one table");
   app.add_option("--data", f.data,
                  "StreetHazards root holding the split; default: the dataset the checkpoint was trained on (its "
@@ -61,6 +63,11 @@ void add_checkpoint_flags(CLI::App& app, Flags& f) {
                  "default the paper's five, 300/720,375/720,450/720,525/720,1000/1280 (304x536 ... 568x1000 for "
                  "1280x720); 1 alone: single scale at the image's own size")
       ->delimiter(',');
+  app.add_option("--mc-passes", f.mc_passes,
+                 "MC-Dropout (the paper's Dropout row): this many stochastic passes of the multi-scale protocol per "
+                 "image with the head's dropout active and InPlace-ABN on its running statistics, adding the "
+                 "mc_dropout, mc_dropout_variance and mc_dropout_entropy rows; 0 (default): none")
+      ->check(CLI::NonNegativeNumber);
   app.add_option("--device", f.device, "cpu, cuda or cuda:N; default cuda when a GPU is usable, else cpu");
   app.add_option("--threads", f.threads, "OpenBLAS threads for the CPU convolutions; default one per core");
   app.add_option("--dist", f.dist,
@@ -180,7 +187,7 @@ Evaluation evaluate_checkpoints(const Flags& flags, const Implementations& imple
     const ProgressStyle style = progress_style_for(stderr);
     const SplitEvaluation result = [&] {
       try {
-        return evaluate_split(*loaded.model, dataset, factors, std::cerr, style, communicator);
+        return evaluate_split(*loaded.model, dataset, factors, std::cerr, style, communicator, flags.mc_passes);
       } catch (...) {
         if (style == ProgressStyle::Redraw) std::cerr << '\n';  // the error message gets a line of its own
         throw;

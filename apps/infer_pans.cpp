@@ -21,6 +21,7 @@ struct Flags {
   std::vector<double> scales;
   std::optional<std::string> score, heat_range, device, labels;
   std::optional<int> threads;
+  int mc_passes = 0;
   bool npy = false;
 };
 
@@ -30,6 +31,7 @@ InferenceRequest request_from(const Flags& f) {
   request.input = f.input;
   request.out = f.out;
   if (!f.scales.empty()) request.scale_factors = f.scales;
+  request.mc_dropout_passes = f.mc_passes;
   if (f.score) request.score = parse_score_kind(*f.score);
   if (f.heat_range) request.heat_range = *f.heat_range == "fixed" ? HeatRange::Fixed : HeatRange::PerImage;
   request.write_npy = f.npy;
@@ -70,8 +72,13 @@ int main(int argc, char** argv) {
       ->delimiter(',');
   app.add_option("--score", flags.score,
                  "the anomaly score drawn: msp, max_logit or energy (linear classifier), cosine_softmax or pans "
-                 "(cosine classifier), entropy (both); default pans for cosine, msp for linear")
-      ->check(CLI::IsMember({"msp", "max_logit", "energy", "cosine_softmax", "pans", "entropy"}));
+                 "(cosine classifier), entropy or, with --mc-passes, mc_dropout, mc_dropout_variance, "
+                 "mc_dropout_entropy (both); default pans for cosine, msp for linear")
+      ->check(CLI::IsMember({"msp", "max_logit", "energy", "cosine_softmax", "pans", "entropy", "mc_dropout",
+                             "mc_dropout_variance", "mc_dropout_entropy"}));
+  app.add_option("--mc-passes", flags.mc_passes,
+                 "MC-Dropout's stochastic passes per image (the mc_dropout scores); 0 (default): none")
+      ->check(CLI::NonNegativeNumber);
   app.add_option("--heat-range", flags.heat_range,
                  "fixed: scores 0..1 span the colour ramp, comparable across images (default for msp, "
                  "cosine_softmax, pans, entropy); per-image: each map's min..max (default, and the only choice, for "

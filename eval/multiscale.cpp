@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 
 #include "data/augment.h"
 #include "kernels/cross_entropy.h"
@@ -146,6 +147,12 @@ const char* score_kind_name(ScoreKind kind) {
       return "energy";
     case ScoreKind::Entropy:
       return "entropy";
+    case ScoreKind::McDropout:
+      return "mc_dropout";
+    case ScoreKind::McDropoutVariance:
+      return "mc_dropout_variance";
+    case ScoreKind::McDropoutEntropy:
+      return "mc_dropout_entropy";
   }
   PANS_FAIL("score_kind_name: unknown ScoreKind ", int(kind));
 }
@@ -164,6 +171,12 @@ const char* score_kind_title(ScoreKind kind) {
       return "energy";
     case ScoreKind::Entropy:
       return "entropy";
+    case ScoreKind::McDropout:
+      return "MC-Dropout";
+    case ScoreKind::McDropoutVariance:
+      return "MC-Dropout variance";
+    case ScoreKind::McDropoutEntropy:
+      return "MC-Dropout entropy";
   }
   PANS_FAIL("score_kind_title: unknown ScoreKind ", int(kind));
 }
@@ -182,20 +195,34 @@ const char* score_kind_definition(ScoreKind kind) {
       return "energy: -mean_s Up(logsumexp_c logit_s), linear classifier, logsumexp at 1/8 resolution";
     case ScoreKind::Entropy:
       return "entropy: -sum_c p_c log p_c / log K of the scale-averaged softmax p (divided by log K: in [0, 1])";
+    case ScoreKind::McDropout:
+      return "MC-Dropout: 1 - max_c mean_t q_t, q_t = mean_s softmax(Up(logits_s)) of stochastic pass t";
+    case ScoreKind::McDropoutVariance:
+      return "MC-Dropout variance: mean_c var_t q_t over the stochastic passes";
+    case ScoreKind::McDropoutEntropy:
+      return "MC-Dropout entropy: -sum_c p_c log p_c / log K of p = mean_t q_t";
   }
   PANS_FAIL("score_kind_definition: unknown ScoreKind ", int(kind));
 }
 
 ScoreKind parse_score_kind(const std::string& name) {
   for (const ScoreKind kind : {ScoreKind::Msp, ScoreKind::CosineSoftmax, ScoreKind::MaxLogit, ScoreKind::Pans,
-                               ScoreKind::Energy, ScoreKind::Entropy})
+                               ScoreKind::Energy, ScoreKind::Entropy, ScoreKind::McDropout,
+                               ScoreKind::McDropoutVariance, ScoreKind::McDropoutEntropy})
     if (name == score_kind_name(kind)) return kind;
-  PANS_FAIL("score ", name, ": not one of msp, cosine_softmax, max_logit, pans, energy, entropy");
+  PANS_FAIL("score ", name,
+            ": not one of msp, cosine_softmax, max_logit, pans, energy, entropy, mc_dropout, mc_dropout_variance, "
+            "mc_dropout_entropy");
 }
 
-std::vector<ScoreKind> supported_scores(ClassifierKind classifier) {
-  if (classifier == ClassifierKind::Cosine) return {ScoreKind::CosineSoftmax, ScoreKind::Pans, ScoreKind::Entropy};
-  return {ScoreKind::Msp, ScoreKind::MaxLogit, ScoreKind::Energy, ScoreKind::Entropy};
+std::vector<ScoreKind> supported_scores(ClassifierKind classifier, int mc_dropout_passes) {
+  std::vector<ScoreKind> kinds =
+      classifier == ClassifierKind::Cosine
+          ? std::vector<ScoreKind>{ScoreKind::CosineSoftmax, ScoreKind::Pans, ScoreKind::Entropy}
+          : std::vector<ScoreKind>{ScoreKind::Msp, ScoreKind::MaxLogit, ScoreKind::Energy, ScoreKind::Entropy};
+  if (mc_dropout_passes > 0)
+    kinds.insert(kinds.end(), {ScoreKind::McDropout, ScoreKind::McDropoutVariance, ScoreKind::McDropoutEntropy});
+  return kinds;
 }
 
 ScoreKind default_score(ClassifierKind classifier) {
@@ -204,17 +231,73 @@ ScoreKind default_score(ClassifierKind classifier) {
 
 bool score_is_bounded(ScoreKind kind) { return kind != ScoreKind::MaxLogit && kind != ScoreKind::Energy; }
 
+namespace {
+
+// The network's input at one test size, on the model's device.
+Tensor network_input(const PspNet& model, const Image& image, const InputSize& size) {
+  Tensor input = eval_image(image, size.height, size.width).reshape({1, size.height, size.width, 3});
+  return model.options().device.is_cpu() ? input : input.to(model.options().device);
+}
+
+// Welford's mean and M2 over MC-Dropout's passes, per element of the {H,W,K} probabilities.
+class PassStatistics {
+ public:
+  explicit PassStatistics(const Shape& shape) : mean_(Tensor::zeros(shape)), m2_(Tensor::zeros(shape)) {}
+
+  void add(const Tensor& q) {
+    ++passes_;
+    const float* values = q.data<float>();
+    float* mean = mean_.data<float>();
+    float* m2 = m2_.data<float>();
+    for (std::int64_t i = 0; i < mean_.numel(); ++i) {
+      const float delta = values[i] - mean[i];
+      mean[i] += delta / float(passes_);
+      m2[i] += delta * (values[i] - mean[i]);
+    }
+  }
+  const Tensor& mean() const { return mean_; }
+  // mean_c of the population variance over the passes, {H,W}.
+  Tensor mean_variance() const {
+    const std::int64_t classes = m2_.dim(2);
+    Tensor scores = Tensor::empty({m2_.dim(0), m2_.dim(1)});
+    const float* m2 = m2_.data<float>();
+    float* out = scores.data<float>();
+    for (std::int64_t p = 0; p < scores.numel(); ++p) {
+      double sum = 0;
+      for (std::int64_t c = 0; c < classes; ++c) sum += m2[p * classes + c];
+      out[p] = float(sum / double(classes) / double(passes_));
+    }
+    return scores;
+  }
+
+ private:
+  Tensor mean_, m2_;
+  int passes_ = 0;
+};
+
+}  // namespace
+
+std::uint64_t mc_dropout_key(const std::string& image_key, int pass) {
+  return name_stream("mc_dropout/" + image_key + "/" + std::to_string(pass));
+}
+
+std::string mc_dropout_image_key(const std::string& image_path) {
+  const std::filesystem::path path(image_path);
+  return (path.parent_path().filename() / path.filename()).generic_string();
+}
+
 const Tensor& MultiScaleResult::scores(ScoreKind kind) const {
   for (const AnomalyMap& map : anomaly)
     if (map.kind == kind) return map.scores;
   PANS_FAIL("score ", score_kind_name(kind), ": this model's classifier does not give it");
 }
 
-MultiScaleResult evaluate_multiscale(PspNet& model, const Image& image, const std::vector<InputSize>& sizes) {
+MultiScaleResult evaluate_multiscale(PspNet& model, const Image& image, const std::vector<InputSize>& sizes,
+                                     const McDropout& mc) {
   PANS_CHECK(image.channels == 3, "evaluate_multiscale: an RGB image has 3 channels, not ", image.channels);
   PANS_CHECK(!sizes.empty(), "evaluate_multiscale: no input size");
   PANS_CHECK(model.options().dtype == DType::F32, "evaluate_multiscale: the model must be float32");
-  const Device device = model.options().device;
+  PANS_CHECK(mc.passes >= 0, "evaluate_multiscale: ", mc.passes, " MC-Dropout passes");
   const bool cosine = model.config().classifier == ClassifierKind::Cosine;
   const std::int64_t height = image.height, width = image.width, classes = model.config().classes;
   const std::int64_t scales = std::int64_t(sizes.size());
@@ -223,9 +306,7 @@ MultiScaleResult evaluate_multiscale(PspNet& model, const Image& image, const st
   ScaleAverage confidence({1, height, width, 1}, scales);  // PAnS (m+1)/2, or the max logit
   ScaleAverage logsumexp({1, height, width, 1}, scales);   // linear classifier: energy's
   for (const InputSize& size : sizes) {
-    Tensor input = eval_image(image, size.height, size.width).reshape({1, size.height, size.width, 3});
-    if (!device.is_cpu()) input = input.to(device);
-    const ScaleOutput out = model.evaluate_scale(input);
+    const ScaleOutput out = model.evaluate_scale(network_input(model, image, size));
     probabilities.add(on_cpu(softmax_forward(resize_bilinear_forward(out.logits, height, width))));
     const Tensor low =
         cosine ? low_resolution_map(out.max_cosine, 1, [](const float* m) { return (*m + 1.0f) / 2.0f; })
@@ -250,6 +331,21 @@ MultiScaleResult evaluate_multiscale(PspNet& model, const Image& image, const st
     result.anomaly.push_back({ScoreKind::Energy, affine_scores(logsumexp.mean(), 0.0f, -1.0f)});
   }
   result.anomaly.push_back({ScoreKind::Entropy, normalised_entropy(result.probabilities)});
+
+  if (mc.passes > 0) {
+    PassStatistics passes({height, width, classes});
+    for (int t = 0; t < mc.passes; ++t) {
+      ScaleAverage q({height, width, classes}, scales);
+      for (const InputSize& size : sizes) {
+        const ScaleOutput out = model.sample_scale(network_input(model, image, size), mc_dropout_key(mc.image_key, t));
+        q.add(on_cpu(softmax_forward(resize_bilinear_forward(out.logits, height, width))));
+      }
+      passes.add(q.mean());
+    }
+    result.anomaly.push_back({ScoreKind::McDropout, one_minus_max_probability(passes.mean())});
+    result.anomaly.push_back({ScoreKind::McDropoutVariance, passes.mean_variance()});
+    result.anomaly.push_back({ScoreKind::McDropoutEntropy, normalised_entropy(passes.mean())});
+  }
   return result;
 }
 

@@ -31,6 +31,14 @@
 //   entropy        −Σ_c p_c log p_c / log K, p = probabilities   both classifiers; divided by log K
 //                                                           so that it lies in [0, 1] (a constant
 //                                                           factor: it ranks pixels alike)
+// and, with McDropout::passes = T > 0, MC-Dropout (Gal and Ghahramani 2016; the "Dropout" row of
+// the paper's Table 1): T stochastic passes of the whole multi-scale protocol in Sample mode (the
+// head's dropout active, InPlace-ABN on its running statistics), pass t with the dropout masks of
+// mc_dropout_key(image key, t), giving q_t = mean_s softmax(Up(logits_{s,t})); then
+//   MC-Dropout           1 − max_c mean_t q_t
+//   MC-Dropout variance  mean_c var_t q_t                    (population variance over the passes)
+//   MC-Dropout entropy   −Σ_c p̄_c log p̄_c / log K, p̄ = mean_t q_t
+// The mean and variance over the passes are Welford's, per element in float32.
 // Max logit is not offered for the cosine classifier: there its logit is τ·cos, so
 // −mean_s Up(τ m_s) = 2τ·PAnS − τ (bilinear weights sum to 1), a positive affine map of PAnS that
 // ranks every pixel alike and gives the same metrics up to float rounding.
@@ -62,11 +70,11 @@ std::vector<double> paper_scale_factors();
 // Throws pans::Error for a factor that is not positive or gives a side below 8.
 std::vector<InputSize> test_input_sizes(std::int64_t height, std::int64_t width, const std::vector<double>& factors);
 
-enum class ScoreKind { Msp, CosineSoftmax, MaxLogit, Pans, Energy, Entropy };
+enum class ScoreKind { Msp, CosineSoftmax, MaxLogit, Pans, Energy, Entropy, McDropout, McDropoutVariance, McDropoutEntropy };
 
-// "msp", "cosine_softmax", "max_logit", "pans", "energy", "entropy"
+// "msp", "cosine_softmax", "max_logit", "pans", "energy", "entropy", "mc_dropout", ...
 const char* score_kind_name(ScoreKind kind);
-// "MSP", "cosine + softmax", "max logit", "PAnS", "energy", "entropy": table rows
+// "MSP", "cosine + softmax", "max logit", "PAnS", "energy", "entropy", "MC-Dropout", ...: table rows
 const char* score_kind_title(ScoreKind kind);
 // The formula, as the tables and JSON state it, flagged "(our definition)" where the official code
 // has none (docs/method.md#anomaly-scores).
@@ -74,8 +82,9 @@ const char* score_kind_definition(ScoreKind kind);
 // Throws pans::Error naming the text and the valid names.
 ScoreKind parse_score_kind(const std::string& name);
 
-// Linear: MSP, max logit, energy, entropy. Cosine: cosine + softmax, PAnS, entropy.
-std::vector<ScoreKind> supported_scores(ClassifierKind classifier);
+// Linear: MSP, max logit, energy, entropy. Cosine: cosine + softmax, PAnS, entropy. Both, with
+// MC-Dropout passes: the three MC-Dropout scores after those.
+std::vector<ScoreKind> supported_scores(ClassifierKind classifier, int mc_dropout_passes = 0);
 // The score a classifier is meant to be judged by: MSP for the linear baseline, PAnS for cosine.
 ScoreKind default_score(ClassifierKind classifier);
 // Whether the score's values lie in [0, 1] (every score but max logit and energy).
@@ -95,7 +104,23 @@ struct MultiScaleResult {
   const Tensor& scores(ScoreKind kind) const;
 };
 
-// Evaluates `model` (Eval mode, batch 1) on an RGB image {H,W,3} at `sizes`, averaged in that order.
-MultiScaleResult evaluate_multiscale(PspNet& model, const Image& image, const std::vector<InputSize>& sizes);
+// MC-Dropout's stochastic passes: none by default. image_key names the image (its path, say), so
+// that its dropout masks depend on the model seed, the image and the pass only, not on which
+// other images are evaluated or in what order.
+struct McDropout {
+  int passes = 0;
+  std::string image_key;
+};
+
+// The key of pass `pass`'s dropout masks for the image named `image_key` (PspNet::sample_scale).
+std::uint64_t mc_dropout_key(const std::string& image_key, int pass);
+// An image file's key: its folder's name and its own, "town/name.png", the same wherever the
+// dataset lives.
+std::string mc_dropout_image_key(const std::string& image_path);
+
+// Evaluates `model` (Eval mode, batch 1) on an RGB image {H,W,3} at `sizes`, averaged in that order;
+// with mc.passes > 0 also MC-Dropout's passes.
+MultiScaleResult evaluate_multiscale(PspNet& model, const Image& image, const std::vector<InputSize>& sizes,
+                                     const McDropout& mc = {});
 
 }  // namespace pans

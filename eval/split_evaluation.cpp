@@ -50,17 +50,19 @@ struct EvaluatedImage {
 }  // namespace
 
 SplitEvaluation evaluate_split(PspNet& model, const StreetHazards& dataset, const std::vector<double>& scale_factors,
-                               std::ostream& progress, ProgressStyle style) {
+                               std::ostream& progress, ProgressStyle style, int mc_dropout_passes) {
   const std::unique_ptr<Communicator> alone = make_single_process_communicator();
-  return evaluate_split(model, dataset, scale_factors, progress, style, *alone);
+  return evaluate_split(model, dataset, scale_factors, progress, style, *alone, mc_dropout_passes);
 }
 
 SplitEvaluation evaluate_split(PspNet& model, const StreetHazards& dataset, const std::vector<double>& scale_factors,
-                               std::ostream& progress, ProgressStyle style, Communicator& communicator) {
+                               std::ostream& progress, ProgressStyle style, Communicator& communicator,
+                               int mc_dropout_passes) {
   PANS_CHECK(dataset.size() > 0, "evaluate_split: the split holds no image");
   const auto start = std::chrono::steady_clock::now();
   SplitEvaluation evaluation{ConfusionMatrix(int(model.config().classes)), {}};
-  for (const ScoreKind kind : supported_scores(model.config().classifier)) evaluation.anomaly.push_back({kind, {}});
+  for (const ScoreKind kind : supported_scores(model.config().classifier, mc_dropout_passes))
+    evaluation.anomaly.push_back({kind, {}});
   const std::int64_t ranks = communicator.world_size(), rank = communicator.rank(), images = dataset.size();
   const std::size_t record_size = 1 + kFieldsPerKind * evaluation.anomaly.size();
   std::optional<ProgressBar> bar;
@@ -78,7 +80,8 @@ SplitEvaluation evaluate_split(PspNet& model, const StreetHazards& dataset, cons
       if (index + ranks < images) next = std::async(std::launch::async, load, index + ranks);
       mine =
           EvaluatedImage{evaluate_multiscale(model, sample.image,
-                                             test_input_sizes(sample.image.height, sample.image.width, scale_factors)),
+                                             test_input_sizes(sample.image.height, sample.image.width, scale_factors),
+                                             {mc_dropout_passes, mc_dropout_image_key(dataset.paths(index).image)}),
                          label_tensor(sample.label)};
       const Tensor& labels = mine->labels;
       evaluation.confusion.add_predictions(

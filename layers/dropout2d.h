@@ -1,8 +1,9 @@
-// Dropout2d: channel dropout with probability p (kernels/dropout.h), active in Train mode only.
+// Dropout2d: channel dropout with probability p (kernels/dropout.h), active in Train and Sample mode.
 //
-// Reproducible: the mask of a forward at training step `step` is drawn from Philox stream
-// name_stream("<name>@<step>") of the model seed, so it depends on (seed, step, layer) alone; a
-// resumed run and a repeated forward at the same step draw the same mask.
+// Reproducible: the mask of a forward at training step `step` (in Sample mode: at the key of the
+// pass) is drawn from Philox stream name_stream("<name>@<step>") of the model seed, so it depends
+// on (seed, step, layer) alone; a resumed run and a repeated forward at the same step draw the
+// same mask.
 //
 // forward:  y (=), a new tensor (x is an iABN output that its backward still needs); in Eval
 //           mode or with p = 0, y is x itself (no copy). Saves the mask {N,C}.

@@ -35,7 +35,10 @@ struct Buffer {
 
 // Train: batch statistics (and their running averages are updated), dropout active.
 // Eval: running statistics, dropout off.
-enum class Mode { Train, Eval };
+// Sample: running statistics, dropout active: one draw of the network for MC-Dropout's
+// stochastic passes (eval/multiscale.h). Layers test for Train (batch statistics) or for Eval
+// (dropout off), so Sample needs no case of its own.
+enum class Mode { Train, Eval, Sample };
 
 // Where a model's tensors live and how its weights are drawn. Every layer draws its weights from
 // Philox stream name_stream(its parameter name) of `seed`, so the initial weights depend on the

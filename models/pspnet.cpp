@@ -62,9 +62,15 @@ void PspNet::backward(const Tensor& dlogits, const Tensor& ddeep_supervision_log
   low_resolution_logits_shape_.clear();
 }
 
-ScaleOutput PspNet::evaluate_scale(const Tensor& images) {
+ScaleOutput PspNet::evaluate_scale(const Tensor& images) { return scale_output(images, Mode::Eval, 0); }
+
+ScaleOutput PspNet::sample_scale(const Tensor& images, std::uint64_t dropout_key) {
+  return scale_output(images, Mode::Sample, dropout_key);
+}
+
+ScaleOutput PspNet::scale_output(const Tensor& images, Mode mode, std::uint64_t step) {
   ScaleOutput out;
-  out.logits = forward_low_resolution(images, Mode::Eval, 0).main;
+  out.logits = forward_low_resolution(images, mode, step).main;
   if (config_.classifier == ClassifierKind::Cosine) out.max_cosine = cosine_max_similarity(out.logits);
   return out;
 }

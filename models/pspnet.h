@@ -70,6 +70,9 @@ class PspNet {
   // 1 - mean_s Up((m_s + 1) / 2) (docs/method.md#anomaly-scores). Like forward, it keeps the
   // tensors a backward would need until the next forward.
   ScaleOutput evaluate_scale(const Tensor& images);
+  // The same in Sample mode (layers/parameter.h): running statistics, the head's dropout active
+  // with the masks of `dropout_key`, one stochastic pass of MC-Dropout.
+  ScaleOutput sample_scale(const Tensor& images, std::uint64_t dropout_key);
 
   std::vector<Parameter> parameters() const;  // in a fixed order: body, head, cls
   std::vector<Buffer> buffers() const;        // the running statistics
@@ -85,6 +88,7 @@ class PspNet {
     Tensor main, deep_supervision;
   };
   LowResolutionLogits forward_low_resolution(const Tensor& images, Mode mode, std::uint64_t step);
+  ScaleOutput scale_output(const Tensor& images, Mode mode, std::uint64_t step);
   Tensor downsample_gradient(const Tensor& dlogits) const;
 
   PspNetConfig config_;

@@ -231,6 +231,73 @@ TEST_CASE("two scales: every output is the hand-computed average of two evaluate
   }
 }
 
+// Without dropout every stochastic pass is the Eval pass: MC-Dropout is MSP (cosine + softmax) bit
+// for bit, its variance 0 and its entropy the entropy (Welford's mean of equal values is exact).
+// That also shows Sample mode normalising with the running statistics, not the batch's, and
+// leaving them as they were.
+TEST_CASE("MC-Dropout without dropout: every pass is the Eval pass, and the running statistics stay") {
+  for (const ClassifierKind classifier : {ClassifierKind::Linear, ClassifierKind::Cosine}) {
+    CAPTURE(std::string(classifier_kind_name(classifier)));
+    PspNetConfig config = tiny_model(classifier);
+    config.dropout = 0;
+    PspNet model(config, {DType::F32, Device::cpu(), 13});
+    std::vector<std::vector<float>> statistics;
+    for (const Buffer& b : model.buffers()) statistics.push_back(b.value.to_vector<float>());
+    const Image image = pattern_image(40, 64);
+    const MultiScaleResult result = evaluate_multiscale(model, image, {{24, 40}, {48, 80}}, {3, "town/a.png"});
+    REQUIRE(result.anomaly.size() == supported_scores(classifier, 3).size());
+    const ScoreKind msp = classifier == ClassifierKind::Cosine ? ScoreKind::CosineSoftmax : ScoreKind::Msp;
+    check_close(result.scores(ScoreKind::McDropout).to_vector<float>(), result.scores(msp).to_vector<float>(), 0.0);
+    check_close(result.scores(ScoreKind::McDropoutEntropy).to_vector<float>(),
+                result.scores(ScoreKind::Entropy).to_vector<float>(), 0.0);
+    for (const float v : result.scores(ScoreKind::McDropoutVariance).to_vector<float>()) REQUIRE(v == 0.0f);
+    const std::vector<Buffer> after = model.buffers();
+    for (std::size_t i = 0; i < after.size(); ++i) CHECK(after[i].value.to_vector<float>() == statistics[i]);
+  }
+}
+
+// With the head's dropout (p = 0.5 here, so that two passes surely differ), two passes at one
+// scale by hand: q_t = softmax(Up(logits of sample_scale with mc_dropout_key(key, t)))). Tolerance
+// 1e-6: the hand mean (q_0 + q_1) / 2 and variance ((q_1 - q_0) / 2)^2 against Welford's updates,
+// a few float32 roundings of values in [0, 1] (each at most 6e-8), and the variance's mean over
+// 13 classes in double.
+TEST_CASE("MC-Dropout: two passes by hand, reproducible, the masks keyed by the image") {
+  PspNetConfig config = tiny_model(ClassifierKind::Linear);
+  config.dropout = 0.5;
+  PspNet model(config, {DType::F32, Device::cpu(), 17});
+  const Image image = pattern_image(40, 64);
+  const std::vector<InputSize> one_scale = {{40, 64}};
+  const MultiScaleResult result = evaluate_multiscale(model, image, one_scale, {2, "town/a.png"});
+  const std::size_t pixels = 40 * 64, classes = 13;
+  const Tensor input = eval_image(image, 40, 64).reshape({1, 40, 64, 3});
+  std::vector<std::vector<float>> q;
+  for (int t = 0; t < 2; ++t)
+    q.push_back(softmax_forward(upsample(model.sample_scale(input, mc_dropout_key("town/a.png", t)).logits, 40, 64))
+                    .to_vector<float>());
+  CHECK(q[0] != q[1]);
+  std::vector<float> mc(pixels), variance(pixels);
+  for (std::size_t p = 0; p < pixels; ++p) {
+    float best = 0;
+    double sum = 0;
+    for (std::size_t c = 0; c < classes; ++c) {
+      const float a = q[0][p * classes + c], b = q[1][p * classes + c];
+      best = std::max(best, (a + b) / 2);
+      sum += double((b - a) / 2) * double((b - a) / 2);
+    }
+    mc[p] = 1 - best;
+    variance[p] = float(sum / double(classes));
+  }
+  check_close(result.scores(ScoreKind::McDropout).to_vector<float>(), mc, 1e-6);
+  check_close(result.scores(ScoreKind::McDropoutVariance).to_vector<float>(), variance, 1e-6);
+
+  const MultiScaleResult again = evaluate_multiscale(model, image, one_scale, {2, "town/a.png"});
+  CHECK(again.scores(ScoreKind::McDropout).to_vector<float>() == result.scores(ScoreKind::McDropout).to_vector<float>());
+  const MultiScaleResult other = evaluate_multiscale(model, image, one_scale, {2, "town/b.png"});
+  CHECK(other.scores(ScoreKind::McDropout).to_vector<float>() != result.scores(ScoreKind::McDropout).to_vector<float>());
+  CHECK(mc_dropout_image_key("/data/test/images/test/t5/a.png") == "t5/a.png");
+  check_error_mentions([&] { evaluate_multiscale(model, image, one_scale, {-1, "x"}); }, {"-1 MC-Dropout passes"});
+}
+
 TEST_CASE("the bounded scores lie in [0, 1] at the paper's five scales, and max logit and energy are finite") {
   for (const ClassifierKind classifier : {ClassifierKind::Linear, ClassifierKind::Cosine}) {
     PspNet model(tiny_model(classifier), {DType::F32, Device::cpu(), 11});
@@ -445,7 +512,9 @@ TEST_CASE("run_inference: bad input gives an error naming the file or setting") 
   check_error_mentions(run(request(checkpoint, dir / "images")), {dir / "images/broken.png"});
   InferenceRequest wrong_score = request(checkpoint, dir / "images/a.png");
   wrong_score.score = ScoreKind::Pans;
-  check_error_mentions(run(wrong_score), {"--score pans", "linear", "msp", "max_logit"});
+  check_error_mentions(run(wrong_score), {"--score pans", "linear", "msp, max_logit, energy, entropy"});
+  wrong_score.score = ScoreKind::McDropout;
+  check_error_mentions(run(wrong_score), {"--score mc_dropout", "need --mc-passes"});
   InferenceRequest fixed_max_logit = request(checkpoint, dir / "images/a.png");
   fixed_max_logit.score = ScoreKind::MaxLogit;
   fixed_max_logit.heat_range = HeatRange::Fixed;
