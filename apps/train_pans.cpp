@@ -32,6 +32,7 @@ struct Flags {
   std::optional<int> workers, threads, keep_checkpoints;
   std::optional<std::uint64_t> seed;
   bool resume = false;
+  std::optional<std::string> init;
 };
 
 // "192 on the CPU, 450 on CUDA", or one value when both devices agree.
@@ -106,6 +107,10 @@ void add_flags(CLI::App& app, Flags& f) {
                  "process), mpi (host memory, --device cpu) or nccl (one GPU per rank, cuda:<local rank>); --batch "
                  "is per rank; default auto: single without a launcher, else nccl with a GPU and mpi without")
       ->check(CLI::IsMember({"auto", "single", "mpi", "nccl"}));
+  app.add_option("--init", f.init,
+                 "a checkpoint whose model tensors (any subset of this model's, matched by name: e.g. a backbone) "
+                 "start the run instead of the initialisation; prints what it loaded, left and did not use; a "
+                 "tensor of another shape is an error naming it; ignored when --resume finds a checkpoint");
   app.add_flag("--resume", f.resume,
                "continue from the highest complete checkpoint in --out (same recipe flags as the first run); starts "
                "from iteration 0 when there is none. Without it, an --out that already holds a run is refused");
@@ -146,6 +151,7 @@ TrainConfig config_from(const Flags& f, const Communicator& communicator) {
   if (f.stop_after) config.stop_after = *f.stop_after;
   set_if(f.out, config.out);
   config.start = f.resume ? StartFrom::LatestCheckpoint : StartFrom::Scratch;
+  config.init = f.init;
   return config;
 }
 

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "checkpoint/checkpoint.h"
+#include "checkpoint/model_state.h"
 #include "checkpoint/recipe.h"
 #include "data/scenes/generator.h"
 #include "data/streethazards.h"
@@ -277,4 +278,44 @@ TEST_CASE("training: divergence stops the run naming the iteration, keeping the 
   std::ostringstream rerun;
   CHECK(train(early, rerun).iteration == 2);
   CHECK(rerun.str().find("replacing the metrics log") != std::string::npos);
+}
+
+TEST_CASE("init: matching tensors are copied, the rest kept and reported, momentum never taken") {
+  const Tensor a = counting_tensor({2, 2}, 1.0f), momentum = counting_tensor({2, 2}, 9.0f);
+  const Checkpoint file{3, {}, {{"a", a}, {"momentum.a", momentum}, {"extra", counting_tensor({1}, 0.0f)}}};
+  Tensor dest_a = Tensor::zeros({2, 2}), dest_b = Tensor::zeros({3});
+  const PartialRestore restore = restore_matching_tensors(file, {{"a", dest_a}, {"b", dest_b}}, "file.bin");
+  CHECK(dest_a.to_vector<float>() == a.to_vector<float>());
+  CHECK(dest_b.to_vector<float>() == std::vector<float>(3, 0.0f));
+  CHECK(restore.loaded == std::vector<std::string>{"a"});
+  CHECK(restore.kept == std::vector<std::string>{"b"});
+  CHECK(restore.unused == std::vector<std::string>{"extra"});
+  Tensor wrong = Tensor::zeros({4});
+  check_error_mentions([&] { restore_matching_tensors(file, {{"a", wrong}}, "file.bin"); }, {"file.bin", "a", "[2,2]"});
+}
+
+// A run started from another run's checkpoint: one of another classifier (the linear one has a
+// bias the cosine classifier lacks) and one of another width (a shape error naming the tensor).
+TEST_CASE("training: --init starts from a checkpoint's tensors and says what it took") {
+  TempDir dir;
+  const std::string data = tiny_dataset(dir);
+  std::ostringstream console;
+  TrainConfig source = tiny_train_config(data, dir / "source");
+  source.iterations = 2;
+  source.model.classifier = ClassifierKind::Linear;
+  train(source, console);
+  const std::string weights = checkpoint_path(dir / "source", 2);
+
+  TrainConfig started = tiny_train_config(data, dir / "started");
+  started.iterations = 1;
+  started.init = weights;
+  std::ostringstream log;
+  CHECK(train(started, log).iteration == 1);
+  CHECK(log.str().find("init: ") != std::string::npos);
+  CHECK(log.str().find("of the file unused (cls.cls.bias") != std::string::npos);
+
+  TrainConfig wider = tiny_train_config(data, dir / "wider");
+  wider.model.head_channels = 6;
+  wider.init = weights;
+  check_error_mentions([&] { train(wider, console); }, {weights, "in the file", "in the model"});
 }

@@ -57,6 +57,9 @@ struct TrainConfig {
   int keep_checkpoints = 2;                // older complete checkpoints are deleted
   std::string out = "runs/train_pans";
   StartFrom start = StartFrom::Scratch;
+  // A checkpoint whose model tensors (any subset of this model's: e.g. the backbone) replace the
+  // initialisation of a run that does not resume from a checkpoint of its own.
+  std::optional<std::string> init;
   // The run uses its normalization (the layers') and overlap_gradient_averaging; train_pans
   // configures the kernels with the same value (kernels/configuration.h).
   Implementations implementations;

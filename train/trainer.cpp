@@ -109,6 +109,7 @@ class TrainingRun {
       log_->write({{"type", "start"},
                    {"iteration", iteration_},
                    {"resumed_from", resumed_from.empty() ? nlohmann::json() : nlohmann::json(resumed_from)},
+                   {"init", config_.init && resumed_from.empty() ? nlohmann::json(*config_.init) : nlohmann::json()},
                    {"device", config_.device.str()},
                    {"ranks", communicator_.world_size()},
                    {"parameters", model_.parameter_count()},
@@ -139,13 +140,16 @@ class TrainingRun {
       if (leader_ && refuse_existing_run(config_.out))
         console_ << "replacing the metrics log of a run in " << config_.out << " that stopped before its first "
                  << "checkpoint\n";
+      initialise_from_file();
       return "";
     }
     const std::vector<std::int64_t> done = complete_checkpoints(config_.out);
     if (done.empty()) {
       console_ << "--resume: no complete checkpoint in " << config_.out << ", starting from iteration 0\n";
+      initialise_from_file();
       return "";
     }
+    if (config_.init) console_ << "--init " << *config_.init << ": not used, the run resumes from its checkpoint\n";
     const std::string path = checkpoint_path(config_.out, done.back());
     const Checkpoint checkpoint = read_checkpoint(path);
     check_same_global_batch(checkpoint, path);
@@ -162,6 +166,22 @@ class TrainingRun {
                << ": the same global batch and schedule, another sample order";
     console_ << ")\n";
     return path;
+  }
+
+  // --init: the file's model tensors over the initialisation, every rank alike; says what it took.
+  void initialise_from_file() {
+    if (!config_.init) return;
+    const std::string& path = *config_.init;
+    const PartialRestore restore = restore_matching_tensors(read_checkpoint(path), model_tensors(model_), path);
+    const auto some = [](const std::vector<std::string>& names) {
+      std::string text;
+      for (std::size_t i = 0; i < names.size() && i < 3; ++i) text += (i ? ", " : " (") + names[i];
+      return names.empty() ? text : text + (names.size() > 3 ? ", ...)" : ")");
+    };
+    console_ << "init: " << restore.loaded.size() << " tensors from " << path << "; " << restore.kept.size()
+             << " left at their initialisation" << some(restore.kept) << "; " << restore.unused.size()
+             << " of the file unused" << some(restore.unused) << "\n";
+    PANS_CHECK(!restore.loaded.empty(), "--init ", path, ": none of its tensors is named as one of this model's");
   }
 
   // Every image and label of both splits, before anything is written: a truncated file stops the run
