@@ -19,6 +19,7 @@
 #include <optional>
 #include <string>
 
+#include "apps/score_flags.h"
 #include "config/environment.h"
 #include "data/atomic_file.h"
 #include "eval/anomaly_table.h"
@@ -42,6 +43,8 @@ struct Flags {
   std::vector<double> scales;
   std::optional<int> threads;
   int mc_passes = 0;
+  bool odin = false;
+  double odin_temperature = OdinSettings{}.temperature, odin_epsilon = OdinSettings{}.epsilon;
   std::string dist = "auto";
   std::optional<std::string> scores, labels, name, json, curves;
   std::string suffix;
@@ -68,6 +71,7 @@ void add_checkpoint_flags(CLI::App& app, Flags& f) {
                  "image with the head's dropout active and InPlace-ABN on its running statistics, adding the "
                  "mc_dropout, mc_dropout_variance and mc_dropout_entropy rows; 0 (default): none")
       ->check(CLI::NonNegativeNumber);
+  add_odin_flags(app, f.odin, f.odin_temperature, f.odin_epsilon);
   app.add_option("--device", f.device, "cpu, cuda or cuda:N; default cuda when a GPU is usable, else cpu");
   app.add_option("--threads", f.threads, "OpenBLAS threads for the CPU convolutions; default one per core");
   app.add_option("--dist", f.dist,
@@ -165,8 +169,11 @@ Evaluation evaluate_checkpoints(const Flags& flags, const Implementations& imple
   const std::vector<double> factors = flags.scales.empty() ? paper_scale_factors() : flags.scales;
   const Split split = flags.split == "test" ? Split::Test : Split::Validation;
   Evaluation evaluation;
-  evaluation.inputs = {{"mode", "checkpoint"}, {"split", flags.split}, {"scale_factors", factors},
-                       {"device", device.str()}, {"checkpoints", nlohmann::json::array()}};
+  evaluation.inputs = {{"mode", "checkpoint"},
+                       {"split", flags.split},
+                       {"scale_factors", factors},
+                       {"device", device.str()},
+                       {"checkpoints", nlohmann::json::array()}};
   if (communicator.world_size() > 1) {
     evaluation.inputs["ranks"] = communicator.world_size();
     std::printf("dist: %d ranks over %s share the images\n", communicator.world_size(),
@@ -178,16 +185,19 @@ Evaluation evaluate_checkpoints(const Flags& flags, const Implementations& imple
     PANS_CHECK(!root.empty(), path, ": its recipe names no dataset; give --data");
     const StreetHazards dataset(root, split);
     const ClassifierKind classifier = loaded.model->config().classifier;
-    std::printf("evaluating %s (%s classifier, iteration %lld) on the %s split of %s: %lld images at scale factors "
-                "%s on %s\n",
-                path.c_str(), classifier_kind_name(classifier), static_cast<long long>(loaded.iteration),
-                flags.split.c_str(), root.c_str(), static_cast<long long>(dataset.size()),
-                describe_factors(factors).c_str(), device.str().c_str());
+    std::printf(
+        "evaluating %s (%s classifier, iteration %lld) on the %s split of %s: %lld images at scale factors "
+        "%s on %s\n",
+        path.c_str(), classifier_kind_name(classifier), static_cast<long long>(loaded.iteration), flags.split.c_str(),
+        root.c_str(), static_cast<long long>(dataset.size()), describe_factors(factors).c_str(), device.str().c_str());
     std::fflush(stdout);
     const ProgressStyle style = progress_style_for(stderr);
     const SplitEvaluation result = [&] {
       try {
-        return evaluate_split(*loaded.model, dataset, factors, std::cerr, style, communicator, flags.mc_passes);
+        ScoreOptions options;
+        options.mc_dropout_passes = flags.mc_passes;
+        if (flags.odin) options.odin = OdinSettings{flags.odin_temperature, flags.odin_epsilon};
+        return evaluate_split(*loaded.model, dataset, factors, std::cerr, style, communicator, options);
       } catch (...) {
         if (style == ProgressStyle::Redraw) std::cerr << '\n';  // the error message gets a line of its own
         throw;
@@ -244,8 +254,8 @@ int run(const Flags& flags) {
   const Implementations implementations = app_implementations(flags.threads);
   configure_kernels(implementations);
   if (!flags.checkpoints.empty()) {
-    const std::unique_ptr<Communicator> communicator = make_communicator(
-        comm_backend_for_flags(flags.dist, flags.device), implementations.collective_timeout_seconds);
+    const std::unique_ptr<Communicator> communicator =
+        make_communicator(comm_backend_for_flags(flags.dist, flags.device), implementations.collective_timeout_seconds);
     // Rank 0 speaks and writes for the job; the others' errors still reach stderr.
     if (communicator->rank() != 0)
       PANS_CHECK(std::freopen("/dev/null", "w", stdout) != nullptr, "rank ", communicator->rank(),

@@ -7,6 +7,7 @@
 #include <iostream>
 #include <optional>
 
+#include "apps/score_flags.h"
 #include "config/environment.h"
 #include "eval/image_inference.h"
 #include "kernels/configuration.h"
@@ -22,6 +23,8 @@ struct Flags {
   std::optional<std::string> score, heat_range, device, labels;
   std::optional<int> threads;
   int mc_passes = 0;
+  bool odin = false;
+  double odin_temperature = OdinSettings{}.temperature, odin_epsilon = OdinSettings{}.epsilon;
   bool npy = false;
 };
 
@@ -31,7 +34,8 @@ InferenceRequest request_from(const Flags& f) {
   request.input = f.input;
   request.out = f.out;
   if (!f.scales.empty()) request.scale_factors = f.scales;
-  request.mc_dropout_passes = f.mc_passes;
+  request.score_options.mc_dropout_passes = f.mc_passes;
+  if (f.odin) request.score_options.odin = OdinSettings{f.odin_temperature, f.odin_epsilon};
   if (f.score) request.score = parse_score_kind(*f.score);
   if (f.heat_range) request.heat_range = *f.heat_range == "fixed" ? HeatRange::Fixed : HeatRange::PerImage;
   request.write_npy = f.npy;
@@ -73,9 +77,10 @@ int main(int argc, char** argv) {
   app.add_option("--score", flags.score,
                  "the anomaly score drawn: msp, max_logit or energy (linear classifier), cosine_softmax or pans "
                  "(cosine classifier), entropy or, with --mc-passes, mc_dropout, mc_dropout_variance, "
-                 "mc_dropout_entropy (both); default pans for cosine, msp for linear")
+                 "mc_dropout_entropy, or with --odin, odin (both); default pans for cosine, msp for linear")
       ->check(CLI::IsMember({"msp", "max_logit", "energy", "cosine_softmax", "pans", "entropy", "mc_dropout",
-                             "mc_dropout_variance", "mc_dropout_entropy"}));
+                             "mc_dropout_variance", "mc_dropout_entropy", "odin"}));
+  add_odin_flags(app, flags.odin, flags.odin_temperature, flags.odin_epsilon);
   app.add_option("--mc-passes", flags.mc_passes,
                  "MC-Dropout's stochastic passes per image (the mc_dropout scores); 0 (default): none")
       ->check(CLI::NonNegativeNumber);

@@ -192,8 +192,8 @@ std::string prepare_data(const std::optional<std::string>& data, Device device, 
 int run(const Flags& flags) {
   const auto start = std::chrono::steady_clock::now();
   const Implementations implementations = app_implementations(flags.threads);
-  const std::unique_ptr<Communicator> communicator = make_communicator(
-      comm_backend_for_flags(flags.dist, flags.device), implementations.collective_timeout_seconds);
+  const std::unique_ptr<Communicator> communicator =
+      make_communicator(comm_backend_for_flags(flags.dist, flags.device), implementations.collective_timeout_seconds);
   TrainConfig config = config_from(flags, *communicator);
   config.implementations = implementations;
   // Rank 0 speaks for the job; the others' errors still reach stderr.

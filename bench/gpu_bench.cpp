@@ -59,7 +59,8 @@ GpuResults run_gpu_bench(const std::vector<Row>& rows, const GpuOptions& options
   PANS_CHECK(options.runs >= 1 && options.warmup >= 0, "--runs must be >= 1, --warmup >= 0");
   CudaDeviceGuard guard(options.device);
   Implementations implementations = kernel_configuration();
-  implementations.cudnn_search = options.cudnn_search == "heuristic" ? CudnnAlgoSearch::Heuristic : CudnnAlgoSearch::Find;
+  implementations.cudnn_search =
+      options.cudnn_search == "heuristic" ? CudnnAlgoSearch::Heuristic : CudnnAlgoSearch::Find;
   configure_kernels(implementations);
   GpuResults results;
   results.environment = environment(options.device);

@@ -8,7 +8,8 @@ namespace pans {
 namespace {
 
 // A value of "0" or "1" of `name`.
-bool switch_value(const std::string& name, const std::string& text, const char* meaning_of_1, const char* meaning_of_0) {
+bool switch_value(const std::string& name, const std::string& text, const char* meaning_of_1,
+                  const char* meaning_of_0) {
   PANS_CHECK(text == "0" || text == "1", name, "=\"", text, "\": expected 1 (", meaning_of_1, ") or 0 (", meaning_of_0,
              ")");
   return text == "1";
@@ -37,9 +38,8 @@ Implementations implementations_from(const EnvironmentValues& values, Implementa
     const auto found = values.find(name);
     if (found != values.end()) apply(found->first, found->second);
   };
-  each("PANS_CONV", [&](const std::string& name, const std::string& text) {
-    result.conv = parse_conv_implementation(text, name);
-  });
+  each("PANS_CONV",
+       [&](const std::string& name, const std::string& text) { result.conv = parse_conv_implementation(text, name); });
   each("PANS_CONV_LOG", [&](const std::string&, const std::string& text) { result.log_conv_algorithms = text != "0"; });
   each("PANS_BN", [&](const std::string& name, const std::string& text) {
     result.normalization = parse_norm_implementation(text, name);
@@ -58,8 +58,8 @@ Implementations implementations_from(const EnvironmentValues& values, Implementa
     result.sync_check = switch_value(name, text, "synchronise after every CUDA launch", "do not");
   });
   each("PANS_DIST_OVERLAP", [&](const std::string& name, const std::string& text) {
-    result.overlap_gradient_averaging = switch_value(name, text, "overlap the gradient all-reduces with the backward",
-                                                     "average after it");
+    result.overlap_gradient_averaging =
+        switch_value(name, text, "overlap the gradient all-reduces with the backward", "average after it");
   });
   each("PANS_DIST_TIMEOUT", [&](const std::string& name, const std::string& text) {
     const double seconds = number_value(name, text);
@@ -70,10 +70,10 @@ Implementations implementations_from(const EnvironmentValues& values, Implementa
 }
 
 Implementations implementations_from_environment(Implementations defaults) {
-  return implementations_from(read_environment({"PANS_CONV", "PANS_CONV_LOG", "PANS_BN", "PANS_CUDNN_SEARCH",
-                                                "PANS_CUDNN_WORKSPACE_MB", "PANS_SYNC_CHECK", "PANS_DIST_OVERLAP",
-                                                "PANS_DIST_TIMEOUT"}),
-                              defaults);
+  return implementations_from(
+      read_environment({"PANS_CONV", "PANS_CONV_LOG", "PANS_BN", "PANS_CUDNN_SEARCH", "PANS_CUDNN_WORKSPACE_MB",
+                        "PANS_SYNC_CHECK", "PANS_DIST_OVERLAP", "PANS_DIST_TIMEOUT"}),
+      defaults);
 }
 
 Implementations app_implementations(std::optional<int> threads_flag) {

@@ -30,7 +30,7 @@ struct Implementations {
   NormImplementation normalization = NormImplementation::Native;
   CudnnAlgoSearch cudnn_search = CudnnAlgoSearch::Find;
   std::size_t cudnn_workspace_bytes = std::size_t(4096) << 20;
-  bool sync_check = false;  // synchronise after every CUDA launch, pinning a fault on its kernel
+  bool sync_check = false;                 // synchronise after every CUDA launch, pinning a fault on its kernel
   bool overlap_gradient_averaging = true;  // data parallelism: bucket all-reduces during the backward
   double collective_timeout_seconds = 600;
   std::optional<int> cpu_threads;  // OpenBLAS threads of CPU GEMMs; unset: one per core

@@ -105,9 +105,10 @@ ncclUniqueId shared_unique_id(const RankInfo& info) {
     PANS_FAIL(
         "the NCCL backend outside mpirun needs NCCL_COMM_ID=host:port, the same on every rank, host being rank "
         "0's address and port a free one",
-        master != rendezvous.end() ? detail::concat(" (torchrun's MASTER_PORT is taken by its own store: e.g. NCCL_COMM_ID=",
-                                                    master->second, ":<MASTER_PORT + 1>)")
-                                   : std::string());
+        master != rendezvous.end()
+            ? detail::concat(" (torchrun's MASTER_PORT is taken by its own store: e.g. NCCL_COMM_ID=", master->second,
+                             ":<MASTER_PORT + 1>)")
+            : std::string());
   }
   PANS_NCCL_CHECK(ncclGetUniqueId(&id));
   return id;
@@ -308,8 +309,8 @@ class NcclCommunicator final : public Communicator {
 
   int device_index_;
   Clock::duration timeout_;
-  cuda::Stream stream_;     // every collective's, on device_index_ (bind_device made it current)
-  cuda::Event produced_;    // recorded on the default stream before each collective
+  cuda::Stream stream_;   // every collective's, on device_index_ (bind_device made it current)
+  cuda::Event produced_;  // recorded on the default stream before each collective
   ncclComm_t comm_ = nullptr;
 };
 

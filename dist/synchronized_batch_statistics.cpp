@@ -6,9 +6,7 @@ namespace pans {
 namespace {
 
 // `tensor` itself when it is on `device`, else a copy there.
-Tensor on_device(const Tensor& tensor, Device device) {
-  return tensor.device() == device ? tensor : tensor.to(device);
-}
+Tensor on_device(const Tensor& tensor, Device device) { return tensor.device() == device ? tensor : tensor.to(device); }
 
 }  // namespace
 

@@ -32,16 +32,17 @@ fs::path output_prefix(const InferenceRequest& request, const fs::path& image) {
 std::string with_suffix(const fs::path& prefix, const std::string& suffix) { return prefix.string() + suffix; }
 
 ScoreKind chosen_score(const InferenceRequest& request, ClassifierKind classifier) {
-  const std::vector<ScoreKind> supported = supported_scores(classifier, request.mc_dropout_passes);
+  const std::vector<ScoreKind> supported = supported_scores(classifier, request.score_options);
   const ScoreKind score = request.score.value_or(default_score(classifier));
   if (std::find(supported.begin(), supported.end(), score) == supported.end()) {
     std::string names;
     for (const ScoreKind kind : supported) names += (names.empty() ? "" : ", ") + std::string(score_kind_name(kind));
-    const bool needs_passes = request.mc_dropout_passes == 0 &&
-                              supported_scores(classifier, 1).size() > supported.size() &&
-                              std::string(score_kind_name(score)).rfind("mc_dropout", 0) == 0;
-    PANS_FAIL("--score ", score_kind_name(score), ": ", request.checkpoint, " has a ", classifier_kind_name(classifier),
-              " classifier, which gives ", names, needs_passes ? " (the mc_dropout scores need --mc-passes)" : "");
+    const std::string name = score_kind_name(score);
+    const char* hint = name.rfind("mc_dropout", 0) == 0 ? " (the mc_dropout scores need --mc-passes)"
+                       : score == ScoreKind::Odin       ? " (odin needs --odin)"
+                                                        : "";
+    PANS_FAIL("--score ", name, ": ", request.checkpoint, " has a ", classifier_kind_name(classifier),
+              " classifier, which gives ", names, hint);
   }
   return score;
 }
@@ -147,7 +148,7 @@ InferenceSummary run_inference(const InferenceRequest& request, std::ostream& co
           request.labels ? std::optional<Image>(read_labels(labels[i], path, image)) : std::nullopt;
       const MultiScaleResult result =
           evaluate_multiscale(*loaded.model, image, test_input_sizes(image.height, image.width, request.scale_factors),
-                              {request.mc_dropout_passes, mc_dropout_image_key(path)});
+                              request.score_options, mc_dropout_image_key(path));
       write_outputs(output_prefix(request, path), image, result, summary.score, range, request.write_npy,
                     label ? &*label : nullptr);
     } catch (const Error& error) {

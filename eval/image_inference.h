@@ -33,7 +33,7 @@ struct InferenceRequest {
   bool write_npy = false;
   Device device = Device::cpu();
   NormImplementation normalization = NormImplementation::Native;  // of CUDA layers (layers/norm_activation.h)
-  int mc_dropout_passes = 0;  // MC-Dropout's stochastic passes per image; the mc_dropout scores need them
+  ScoreOptions score_options;  // the mc_dropout scores need passes, odin its settings
   // A folder searched recursively for StreetHazards label PNGs (PNG value = class id + 1), each paired
   // with the input image of the same file stem: figures show the ground truth next to the maps.
   std::optional<std::string> labels;

@@ -153,6 +153,8 @@ const char* score_kind_name(ScoreKind kind) {
       return "mc_dropout_variance";
     case ScoreKind::McDropoutEntropy:
       return "mc_dropout_entropy";
+    case ScoreKind::Odin:
+      return "odin";
   }
   PANS_FAIL("score_kind_name: unknown ScoreKind ", int(kind));
 }
@@ -177,6 +179,8 @@ const char* score_kind_title(ScoreKind kind) {
       return "MC-Dropout variance";
     case ScoreKind::McDropoutEntropy:
       return "MC-Dropout entropy";
+    case ScoreKind::Odin:
+      return "ODIN";
   }
   PANS_FAIL("score_kind_title: unknown ScoreKind ", int(kind));
 }
@@ -201,6 +205,8 @@ const char* score_kind_definition(ScoreKind kind) {
       return "MC-Dropout variance: mean_c var_t q_t over the stochastic passes";
     case ScoreKind::McDropoutEntropy:
       return "MC-Dropout entropy: -sum_c p_c log p_c / log K of p = mean_t q_t";
+    case ScoreKind::Odin:
+      return "ODIN: 1 - max_c mean_s softmax(Up(logits_s(x - eps sign(grad_x CE(Up(logits)/T, argmax))))/T)";
   }
   PANS_FAIL("score_kind_definition: unknown ScoreKind ", int(kind));
 }
@@ -208,20 +214,21 @@ const char* score_kind_definition(ScoreKind kind) {
 ScoreKind parse_score_kind(const std::string& name) {
   for (const ScoreKind kind : {ScoreKind::Msp, ScoreKind::CosineSoftmax, ScoreKind::MaxLogit, ScoreKind::Pans,
                                ScoreKind::Energy, ScoreKind::Entropy, ScoreKind::McDropout,
-                               ScoreKind::McDropoutVariance, ScoreKind::McDropoutEntropy})
+                               ScoreKind::McDropoutVariance, ScoreKind::McDropoutEntropy, ScoreKind::Odin})
     if (name == score_kind_name(kind)) return kind;
   PANS_FAIL("score ", name,
             ": not one of msp, cosine_softmax, max_logit, pans, energy, entropy, mc_dropout, mc_dropout_variance, "
-            "mc_dropout_entropy");
+            "mc_dropout_entropy, odin");
 }
 
-std::vector<ScoreKind> supported_scores(ClassifierKind classifier, int mc_dropout_passes) {
+std::vector<ScoreKind> supported_scores(ClassifierKind classifier, const ScoreOptions& options) {
   std::vector<ScoreKind> kinds =
       classifier == ClassifierKind::Cosine
           ? std::vector<ScoreKind>{ScoreKind::CosineSoftmax, ScoreKind::Pans, ScoreKind::Entropy}
           : std::vector<ScoreKind>{ScoreKind::Msp, ScoreKind::MaxLogit, ScoreKind::Energy, ScoreKind::Entropy};
-  if (mc_dropout_passes > 0)
+  if (options.mc_dropout_passes > 0)
     kinds.insert(kinds.end(), {ScoreKind::McDropout, ScoreKind::McDropoutVariance, ScoreKind::McDropoutEntropy});
+  if (options.odin) kinds.push_back(ScoreKind::Odin);
   return kinds;
 }
 
@@ -275,6 +282,33 @@ class PassStatistics {
   int passes_ = 0;
 };
 
+// A CPU float32 copy of `values` times `factor`.
+Tensor scaled(const Tensor& values, double factor) {
+  Tensor out = on_cpu(values).clone();
+  float* v = out.data<float>();
+  for (std::int64_t i = 0; i < out.numel(); ++i) v[i] = float(double(v[i]) * factor);
+  return out;
+}
+
+// ODIN's input: x − ε·sign(∇ₓ CE(Up(logits(x))/T, argmax)), the loss summed over the pixels (its
+// gradient's sign does not depend on the sum's scale, so the mean softmax_cross_entropy takes does
+// as well), on the model's device.
+Tensor odin_input(PspNet& model, const Tensor& input, const OdinSettings& odin) {
+  const Tensor logits = scaled(model.forward(input, Mode::Eval, 0).logits, 1.0 / odin.temperature);
+  const Tensor labels = argmax_classes(logits.reshape({logits.dim(1), logits.dim(2), logits.dim(3)}))
+                            .reshape({1, logits.dim(1), logits.dim(2)});
+  Tensor dlogits = Tensor::empty(logits.shape());
+  softmax_cross_entropy(logits, labels, dlogits);
+  const Device device = model.options().device;
+  const Tensor dimages = on_cpu(model.backward_to_images(device.is_cpu() ? dlogits : dlogits.to(device)));
+  Tensor perturbed = on_cpu(input).clone();
+  float* x = perturbed.data<float>();
+  const float* g = dimages.data<float>();
+  const float step = float(odin.epsilon);
+  for (std::int64_t i = 0; i < perturbed.numel(); ++i) x[i] -= g[i] > 0 ? step : g[i] < 0 ? -step : 0.0f;
+  return device.is_cpu() ? perturbed : perturbed.to(device);
+}
+
 }  // namespace
 
 std::uint64_t mc_dropout_key(const std::string& image_key, int pass) {
@@ -293,11 +327,13 @@ const Tensor& MultiScaleResult::scores(ScoreKind kind) const {
 }
 
 MultiScaleResult evaluate_multiscale(PspNet& model, const Image& image, const std::vector<InputSize>& sizes,
-                                     const McDropout& mc) {
+                                     const ScoreOptions& options, const std::string& image_key) {
   PANS_CHECK(image.channels == 3, "evaluate_multiscale: an RGB image has 3 channels, not ", image.channels);
   PANS_CHECK(!sizes.empty(), "evaluate_multiscale: no input size");
   PANS_CHECK(model.options().dtype == DType::F32, "evaluate_multiscale: the model must be float32");
-  PANS_CHECK(mc.passes >= 0, "evaluate_multiscale: ", mc.passes, " MC-Dropout passes");
+  PANS_CHECK(options.mc_dropout_passes >= 0, "evaluate_multiscale: ", options.mc_dropout_passes, " MC-Dropout passes");
+  PANS_CHECK(!options.odin || (options.odin->temperature > 0 && options.odin->epsilon >= 0),
+             "evaluate_multiscale: ODIN needs a temperature > 0 and an epsilon >= 0");
   const bool cosine = model.config().classifier == ClassifierKind::Cosine;
   const std::int64_t height = image.height, width = image.width, classes = model.config().classes;
   const std::int64_t scales = std::int64_t(sizes.size());
@@ -332,12 +368,12 @@ MultiScaleResult evaluate_multiscale(PspNet& model, const Image& image, const st
   }
   result.anomaly.push_back({ScoreKind::Entropy, normalised_entropy(result.probabilities)});
 
-  if (mc.passes > 0) {
+  if (options.mc_dropout_passes > 0) {
     PassStatistics passes({height, width, classes});
-    for (int t = 0; t < mc.passes; ++t) {
+    for (int t = 0; t < options.mc_dropout_passes; ++t) {
       ScaleAverage q({height, width, classes}, scales);
       for (const InputSize& size : sizes) {
-        const ScaleOutput out = model.sample_scale(network_input(model, image, size), mc_dropout_key(mc.image_key, t));
+        const ScaleOutput out = model.sample_scale(network_input(model, image, size), mc_dropout_key(image_key, t));
         q.add(on_cpu(softmax_forward(resize_bilinear_forward(out.logits, height, width))));
       }
       passes.add(q.mean());
@@ -345,6 +381,15 @@ MultiScaleResult evaluate_multiscale(PspNet& model, const Image& image, const st
     result.anomaly.push_back({ScoreKind::McDropout, one_minus_max_probability(passes.mean())});
     result.anomaly.push_back({ScoreKind::McDropoutVariance, passes.mean_variance()});
     result.anomaly.push_back({ScoreKind::McDropoutEntropy, normalised_entropy(passes.mean())});
+  }
+  if (options.odin) {
+    ScaleAverage tempered({height, width, classes}, scales);
+    for (const InputSize& size : sizes) {
+      const Tensor perturbed = odin_input(model, network_input(model, image, size), *options.odin);
+      const Tensor logits = on_cpu(resize_bilinear_forward(model.evaluate_scale(perturbed).logits, height, width));
+      tempered.add(softmax_forward(scaled(logits, 1.0 / options.odin->temperature)));
+    }
+    result.anomaly.push_back({ScoreKind::Odin, one_minus_max_probability(tempered.mean())});
   }
   return result;
 }

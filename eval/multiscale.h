@@ -39,6 +39,10 @@
 //   MC-Dropout variance  mean_c var_t q_t                    (population variance over the passes)
 //   MC-Dropout entropy   −Σ_c p̄_c log p̄_c / log K, p̄ = mean_t q_t
 // The mean and variance over the passes are Welford's, per element in float32.
+// And with ScoreOptions::odin (Liang et al. 2018), per scale: the input x moved against the
+// gradient of the cross-entropy of its own argmax at temperature T, summed over the pixels,
+// x̂ = x − ε·sign(∇ₓ CE(Up(logits(x))/T, argmax)), one backward through the network (Eval mode);
+//   ODIN                 1 − max_c mean_s softmax(Up(logits_s(x̂))/T)
 // Max logit is not offered for the cosine classifier: there its logit is τ·cos, so
 // −mean_s Up(τ m_s) = 2τ·PAnS − τ (bilinear weights sum to 1), a positive affine map of PAnS that
 // ranks every pixel alike and gives the same metrics up to float rounding.
@@ -50,6 +54,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -70,7 +75,18 @@ std::vector<double> paper_scale_factors();
 // Throws pans::Error for a factor that is not positive or gives a side below 8.
 std::vector<InputSize> test_input_sizes(std::int64_t height, std::int64_t width, const std::vector<double>& factors);
 
-enum class ScoreKind { Msp, CosineSoftmax, MaxLogit, Pans, Energy, Entropy, McDropout, McDropoutVariance, McDropoutEntropy };
+enum class ScoreKind {
+  Msp,
+  CosineSoftmax,
+  MaxLogit,
+  Pans,
+  Energy,
+  Entropy,
+  McDropout,
+  McDropoutVariance,
+  McDropoutEntropy,
+  Odin
+};
 
 // "msp", "cosine_softmax", "max_logit", "pans", "energy", "entropy", "mc_dropout", ...
 const char* score_kind_name(ScoreKind kind);
@@ -82,9 +98,21 @@ const char* score_kind_definition(ScoreKind kind);
 // Throws pans::Error naming the text and the valid names.
 ScoreKind parse_score_kind(const std::string& name);
 
-// Linear: MSP, max logit, energy, entropy. Cosine: cosine + softmax, PAnS, entropy. Both, with
-// MC-Dropout passes: the three MC-Dropout scores after those.
-std::vector<ScoreKind> supported_scores(ClassifierKind classifier, int mc_dropout_passes = 0);
+// ODIN's temperature and step; pytorch-ood's defaults (ε on the normalised input).
+struct OdinSettings {
+  double temperature = 1000;
+  double epsilon = 0.05;
+};
+
+// The scores that cost more than the one deterministic pass, computed only when asked for.
+struct ScoreOptions {
+  int mc_dropout_passes = 0;
+  std::optional<OdinSettings> odin;
+};
+
+// Linear: MSP, max logit, energy, entropy. Cosine: cosine + softmax, PAnS, entropy. Both, when
+// `options` asks for them: the three MC-Dropout scores, then ODIN.
+std::vector<ScoreKind> supported_scores(ClassifierKind classifier, const ScoreOptions& options = {});
 // The score a classifier is meant to be judged by: MSP for the linear baseline, PAnS for cosine.
 ScoreKind default_score(ClassifierKind classifier);
 // Whether the score's values lie in [0, 1] (every score but max logit and energy).
@@ -104,23 +132,17 @@ struct MultiScaleResult {
   const Tensor& scores(ScoreKind kind) const;
 };
 
-// MC-Dropout's stochastic passes: none by default. image_key names the image (its path, say), so
-// that its dropout masks depend on the model seed, the image and the pass only, not on which
-// other images are evaluated or in what order.
-struct McDropout {
-  int passes = 0;
-  std::string image_key;
-};
-
 // The key of pass `pass`'s dropout masks for the image named `image_key` (PspNet::sample_scale).
 std::uint64_t mc_dropout_key(const std::string& image_key, int pass);
 // An image file's key: its folder's name and its own, "town/name.png", the same wherever the
 // dataset lives.
 std::string mc_dropout_image_key(const std::string& image_path);
 
-// Evaluates `model` (Eval mode, batch 1) on an RGB image {H,W,3} at `sizes`, averaged in that order;
-// with mc.passes > 0 also MC-Dropout's passes.
+// Evaluates `model` (Eval mode, batch 1) on an RGB image {H,W,3} at `sizes`, averaged in that order,
+// and the scores `options` asks for. image_key names the image (mc_dropout_image_key), so that its
+// MC-Dropout masks depend on the model seed, the image and the pass only, not on which other images
+// are evaluated or in what order.
 MultiScaleResult evaluate_multiscale(PspNet& model, const Image& image, const std::vector<InputSize>& sizes,
-                                     const McDropout& mc = {});
+                                     const ScoreOptions& options = {}, const std::string& image_key = "");
 
 }  // namespace pans

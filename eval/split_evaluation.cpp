@@ -50,18 +50,18 @@ struct EvaluatedImage {
 }  // namespace
 
 SplitEvaluation evaluate_split(PspNet& model, const StreetHazards& dataset, const std::vector<double>& scale_factors,
-                               std::ostream& progress, ProgressStyle style, int mc_dropout_passes) {
+                               std::ostream& progress, ProgressStyle style, const ScoreOptions& options) {
   const std::unique_ptr<Communicator> alone = make_single_process_communicator();
-  return evaluate_split(model, dataset, scale_factors, progress, style, *alone, mc_dropout_passes);
+  return evaluate_split(model, dataset, scale_factors, progress, style, *alone, options);
 }
 
 SplitEvaluation evaluate_split(PspNet& model, const StreetHazards& dataset, const std::vector<double>& scale_factors,
                                std::ostream& progress, ProgressStyle style, Communicator& communicator,
-                               int mc_dropout_passes) {
+                               const ScoreOptions& options) {
   PANS_CHECK(dataset.size() > 0, "evaluate_split: the split holds no image");
   const auto start = std::chrono::steady_clock::now();
   SplitEvaluation evaluation{ConfusionMatrix(int(model.config().classes)), {}};
-  for (const ScoreKind kind : supported_scores(model.config().classifier, mc_dropout_passes))
+  for (const ScoreKind kind : supported_scores(model.config().classifier, options))
     evaluation.anomaly.push_back({kind, {}});
   const std::int64_t ranks = communicator.world_size(), rank = communicator.rank(), images = dataset.size();
   const std::size_t record_size = 1 + kFieldsPerKind * evaluation.anomaly.size();
@@ -81,7 +81,7 @@ SplitEvaluation evaluate_split(PspNet& model, const StreetHazards& dataset, cons
       mine =
           EvaluatedImage{evaluate_multiscale(model, sample.image,
                                              test_input_sizes(sample.image.height, sample.image.width, scale_factors),
-                                             {mc_dropout_passes, mc_dropout_image_key(dataset.paths(index).image)}),
+                                             options, mc_dropout_image_key(dataset.paths(index).image)),
                          label_tensor(sample.label)};
       const Tensor& labels = mine->labels;
       evaluation.confusion.add_predictions(

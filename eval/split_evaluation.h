@@ -30,10 +30,10 @@ struct SplitEvaluation {
 // Evaluates every image of `dataset` in its order at test_input_sizes(image, scale_factors).
 // Progress goes to `progress` in `style`. The next image is decoded on another thread while the
 // model runs. Errors (an unreadable PNG, a NaN score, ...) propagate as pans::Error naming the file.
-// With mc_dropout_passes > 0 also MC-Dropout's scores (eval/multiscale.h), each image keyed by
-// mc_dropout_image_key of its path.
+// Also the scores `options` asks for (eval/multiscale.h), each image keyed by mc_dropout_image_key
+// of its path.
 SplitEvaluation evaluate_split(PspNet& model, const StreetHazards& dataset, const std::vector<double>& scale_factors,
-                               std::ostream& progress, ProgressStyle style, int mc_dropout_passes = 0);
+                               std::ostream& progress, ProgressStyle style, const ScoreOptions& options = {});
 
 // The same with the images shared among the ranks of `communicator`, in rounds of one image per
 // rank: rank r evaluates images r, r + W, r + 2W, ... (each image once). After each round the ranks
@@ -45,6 +45,6 @@ SplitEvaluation evaluate_split(PspNet& model, const StreetHazards& dataset, cons
 // rank this is the function above.
 SplitEvaluation evaluate_split(PspNet& model, const StreetHazards& dataset, const std::vector<double>& scale_factors,
                                std::ostream& progress, ProgressStyle style, Communicator& communicator,
-                               int mc_dropout_passes = 0);
+                               const ScoreOptions& options = {});
 
 }  // namespace pans

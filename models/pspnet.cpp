@@ -46,6 +46,15 @@ Tensor PspNet::downsample_gradient(const Tensor& dlogits) const {
 
 // The deep-supervision classifier first, as the head does its branch (psp_head.cpp says why).
 void PspNet::backward(const Tensor& dlogits, const Tensor& ddeep_supervision_logits, const GradientReadyHook& ready) {
+  backward_through(dlogits, ddeep_supervision_logits, ready, InputGradient::Skip);
+}
+
+Tensor PspNet::backward_to_images(const Tensor& dlogits) {
+  return backward_through(dlogits, Tensor(), {}, InputGradient::Compute);
+}
+
+Tensor PspNet::backward_through(const Tensor& dlogits, const Tensor& ddeep_supervision_logits,
+                                const GradientReadyHook& ready, InputGradient images) {
   PANS_CHECK(!low_resolution_logits_shape_.empty(), "PspNet::backward: backward without a forward");
   Tensor ddeep;
   if (ddeep_supervision_logits.defined()) {
@@ -58,8 +67,9 @@ void PspNet::backward(const Tensor& dlogits, const Tensor& ddeep_supervision_log
   const Tensor dmain = classifier_->backward(downsample_gradient(dlogits));
   report_gradients_ready(ready, *classifier_);
   BackboneFeatures dfeatures = head_.backward(dmain, ddeep, ready);
-  backbone_.backward(std::move(dfeatures.layer4), dfeatures.layer3, ready);
+  Tensor dimages = backbone_.backward(std::move(dfeatures.layer4), dfeatures.layer3, ready, images);
   low_resolution_logits_shape_.clear();
+  return dimages;
 }
 
 ScaleOutput PspNet::evaluate_scale(const Tensor& images) { return scale_output(images, Mode::Eval, 0); }

@@ -64,6 +64,10 @@ class PspNet {
   // `ready` hears of every parameter once, as soon as its gradient is final (models/gradient_ready.h),
   // roughly in the reverse of parameters()' order: cls, head, body from layer4 down to the stem.
   void backward(const Tensor& dlogits, const Tensor& ddeep_supervision_logits, const GradientReadyHook& ready = {});
+  // The gradient with respect to the images of the last forward (any mode; the deep-supervision
+  // branch left out), from dlogits at the input size: what ODIN perturbs its input along. Parameter
+  // gradients accumulate as in backward.
+  Tensor backward_to_images(const Tensor& dlogits);
 
   // Eval-mode forward for multi-scale testing: the 1/8-resolution logits, and for the cosine
   // classifier the per-pixel maximum cosine similarity, for the anomaly score
@@ -89,6 +93,8 @@ class PspNet {
   };
   LowResolutionLogits forward_low_resolution(const Tensor& images, Mode mode, std::uint64_t step);
   ScaleOutput scale_output(const Tensor& images, Mode mode, std::uint64_t step);
+  Tensor backward_through(const Tensor& dlogits, const Tensor& ddeep_supervision_logits, const GradientReadyHook& ready,
+                          InputGradient images);
   Tensor downsample_gradient(const Tensor& dlogits) const;
 
   PspNetConfig config_;

@@ -51,7 +51,8 @@ BackboneFeatures ResNetBackbone::forward(const Tensor& images, Mode mode) {
   return features;
 }
 
-void ResNetBackbone::backward(Tensor dlayer4, const Tensor& dlayer3, const GradientReadyHook& ready) {
+Tensor ResNetBackbone::backward(Tensor dlayer4, const Tensor& dlayer3, const GradientReadyHook& ready,
+                                InputGradient images) {
   Tensor d = std::move(dlayer4);
   for (std::size_t layer = layers_.size(); layer-- > 0;) {
     if (layer == kDeepSupervisionLayer && dlayer3.defined()) add_into(d, dlayer3);
@@ -60,8 +61,9 @@ void ResNetBackbone::backward(Tensor dlayer4, const Tensor& dlayer3, const Gradi
   d = pool_.backward(d);
   stem_bn_->backward(d, d);
   report_gradients_ready(ready, *stem_bn_);
-  stem_conv_.backward(d, InputGradient::Skip);
+  Tensor dimages = stem_conv_.backward(d, images);
   report_gradients_ready(ready, stem_conv_);
+  return dimages;
 }
 
 SpatialSizes ResNetBackbone::spatial_sizes(std::int64_t input_size) const {

@@ -19,8 +19,8 @@
 #include <vector>
 
 #include "layers/conv2d.h"
-#include "layers/norm_activation.h"
 #include "layers/max_pool.h"
+#include "layers/norm_activation.h"
 #include "models/bottleneck.h"
 #include "models/gradient_ready.h"
 #include "models/pspnet_config.h"
@@ -42,7 +42,10 @@ class ResNetBackbone {
   ResNetBackbone(const std::string& name, const PspNetConfig& config, const LayerOptions& options);
 
   BackboneFeatures forward(const Tensor& images, Mode mode);
-  void backward(Tensor dlayer4, const Tensor& dlayer3, const GradientReadyHook& ready = {});
+  // Returns the gradient with respect to the images with InputGradient::Compute (ODIN's input
+  // perturbation); training skips it, the stem convolution's input being the data.
+  Tensor backward(Tensor dlayer4, const Tensor& dlayer3, const GradientReadyHook& ready = {},
+                  InputGradient images = InputGradient::Skip);
 
   SpatialSizes spatial_sizes(std::int64_t input_size) const;
   void append_parameters(std::vector<Parameter>& out) const;

@@ -109,7 +109,8 @@ TEST_CASE("the paper's five factors give its five sizes at 1280x720 and the same
 
 TEST_CASE("score kinds: names round-trip, each classifier gives its own, unknown names are refused") {
   for (const ScoreKind kind : {ScoreKind::Msp, ScoreKind::CosineSoftmax, ScoreKind::MaxLogit, ScoreKind::Pans,
-                               ScoreKind::Energy, ScoreKind::Entropy})
+                               ScoreKind::Energy, ScoreKind::Entropy, ScoreKind::McDropout,
+                               ScoreKind::McDropoutVariance, ScoreKind::McDropoutEntropy, ScoreKind::Odin})
     CHECK(parse_score_kind(score_kind_name(kind)) == kind);
   CHECK(supported_scores(ClassifierKind::Linear) ==
         std::vector<ScoreKind>{ScoreKind::Msp, ScoreKind::MaxLogit, ScoreKind::Energy, ScoreKind::Entropy});
@@ -121,8 +122,9 @@ TEST_CASE("score kinds: names round-trip, each classifier gives its own, unknown
   CHECK(default_score(ClassifierKind::Linear) == ScoreKind::Msp);
   CHECK(std::string(score_kind_definition(ScoreKind::MaxLogit)).find("our definition") != std::string::npos);
   CHECK(std::string(score_kind_definition(ScoreKind::CosineSoftmax)).find("our definition") != std::string::npos);
-  check_error_mentions([] { parse_score_kind("odin"); },
-                       {"odin", "msp, cosine_softmax, max_logit, pans, energy, entropy"});
+  check_error_mentions([] { parse_score_kind("sml"); },
+                       {"sml", "msp, cosine_softmax, max_logit, pans, energy, entropy, mc_dropout"});
+  CHECK(supported_scores(ClassifierKind::Linear, ScoreOptions{0, OdinSettings{}}).back() == ScoreKind::Odin);
 }
 
 TEST_CASE(
@@ -244,8 +246,9 @@ TEST_CASE("MC-Dropout without dropout: every pass is the Eval pass, and the runn
     std::vector<std::vector<float>> statistics;
     for (const Buffer& b : model.buffers()) statistics.push_back(b.value.to_vector<float>());
     const Image image = pattern_image(40, 64);
-    const MultiScaleResult result = evaluate_multiscale(model, image, {{24, 40}, {48, 80}}, {3, "town/a.png"});
-    REQUIRE(result.anomaly.size() == supported_scores(classifier, 3).size());
+    const MultiScaleResult result =
+        evaluate_multiscale(model, image, {{24, 40}, {48, 80}}, ScoreOptions{3, {}}, "town/a.png");
+    REQUIRE(result.anomaly.size() == supported_scores(classifier, ScoreOptions{3, {}}).size());
     const ScoreKind msp = classifier == ClassifierKind::Cosine ? ScoreKind::CosineSoftmax : ScoreKind::Msp;
     check_close(result.scores(ScoreKind::McDropout).to_vector<float>(), result.scores(msp).to_vector<float>(), 0.0);
     check_close(result.scores(ScoreKind::McDropoutEntropy).to_vector<float>(),
@@ -267,7 +270,7 @@ TEST_CASE("MC-Dropout: two passes by hand, reproducible, the masks keyed by the 
   PspNet model(config, {DType::F32, Device::cpu(), 17});
   const Image image = pattern_image(40, 64);
   const std::vector<InputSize> one_scale = {{40, 64}};
-  const MultiScaleResult result = evaluate_multiscale(model, image, one_scale, {2, "town/a.png"});
+  const MultiScaleResult result = evaluate_multiscale(model, image, one_scale, ScoreOptions{2, {}}, "town/a.png");
   const std::size_t pixels = 40 * 64, classes = 13;
   const Tensor input = eval_image(image, 40, 64).reshape({1, 40, 64, 3});
   std::vector<std::vector<float>> q;
@@ -290,12 +293,65 @@ TEST_CASE("MC-Dropout: two passes by hand, reproducible, the masks keyed by the 
   check_close(result.scores(ScoreKind::McDropout).to_vector<float>(), mc, 1e-6);
   check_close(result.scores(ScoreKind::McDropoutVariance).to_vector<float>(), variance, 1e-6);
 
-  const MultiScaleResult again = evaluate_multiscale(model, image, one_scale, {2, "town/a.png"});
-  CHECK(again.scores(ScoreKind::McDropout).to_vector<float>() == result.scores(ScoreKind::McDropout).to_vector<float>());
-  const MultiScaleResult other = evaluate_multiscale(model, image, one_scale, {2, "town/b.png"});
-  CHECK(other.scores(ScoreKind::McDropout).to_vector<float>() != result.scores(ScoreKind::McDropout).to_vector<float>());
+  const MultiScaleResult again = evaluate_multiscale(model, image, one_scale, ScoreOptions{2, {}}, "town/a.png");
+  CHECK(again.scores(ScoreKind::McDropout).to_vector<float>() ==
+        result.scores(ScoreKind::McDropout).to_vector<float>());
+  const MultiScaleResult other = evaluate_multiscale(model, image, one_scale, ScoreOptions{2, {}}, "town/b.png");
+  CHECK(other.scores(ScoreKind::McDropout).to_vector<float>() !=
+        result.scores(ScoreKind::McDropout).to_vector<float>());
   CHECK(mc_dropout_image_key("/data/test/images/test/t5/a.png") == "t5/a.png");
-  check_error_mentions([&] { evaluate_multiscale(model, image, one_scale, {-1, "x"}); }, {"-1 MC-Dropout passes"});
+  check_error_mentions(
+      [&] {
+        evaluate_multiscale(model, image, one_scale, ScoreOptions{-1, {}}, "x");
+      },
+      {"-1 MC-Dropout passes"});
+}
+
+// ODIN at temperature 1 with no step is MSP (cosine + softmax) bit for bit: the perturbed input is
+// the input, and dividing by 1 changes nothing. With a step, one scale by hand from the model's own
+// pieces (forward, the images' gradient, the perturbed forward): the same operations, so exact.
+TEST_CASE("ODIN: no step at T = 1 is MSP, and a step by hand") {
+  for (const ClassifierKind classifier : {ClassifierKind::Linear, ClassifierKind::Cosine}) {
+    CAPTURE(std::string(classifier_kind_name(classifier)));
+    PspNet model(tiny_model(classifier), {DType::F32, Device::cpu(), 19});
+    const Image image = pattern_image(40, 64);
+    const ScoreKind msp = classifier == ClassifierKind::Cosine ? ScoreKind::CosineSoftmax : ScoreKind::Msp;
+    const MultiScaleResult plain =
+        evaluate_multiscale(model, image, {{24, 40}, {48, 80}}, ScoreOptions{0, OdinSettings{1.0, 0.0}});
+    check_close(plain.scores(ScoreKind::Odin).to_vector<float>(), plain.scores(msp).to_vector<float>(), 0.0);
+
+    const double temperature = 10, epsilon = 0.1;
+    const MultiScaleResult odin =
+        evaluate_multiscale(model, image, {{40, 64}}, ScoreOptions{0, OdinSettings{temperature, epsilon}});
+    const Tensor input = eval_image(image, 40, 64).reshape({1, 40, 64, 3});
+    std::vector<float> tempered = model.forward(input, Mode::Eval, 0).logits.to_vector<float>();
+    for (float& v : tempered) v = float(double(v) * (1.0 / temperature));
+    const Tensor logits = Tensor::from_vector(tempered, {1, 40, 64, 13});
+    std::vector<std::uint8_t> argmax(40 * 64);
+    for (std::size_t p = 0; p < argmax.size(); ++p)
+      argmax[p] = std::uint8_t(std::max_element(tempered.begin() + long(13 * p), tempered.begin() + long(13 * p + 13)) -
+                               (tempered.begin() + long(13 * p)));
+    Tensor dlogits = Tensor::empty(logits.shape());
+    softmax_cross_entropy(logits, Tensor::from_vector(argmax, {1, 40, 64}), dlogits);
+    const std::vector<float> g = model.backward_to_images(dlogits).to_vector<float>();
+    std::vector<float> x = input.to_vector<float>();
+    std::size_t moved = 0;
+    for (std::size_t i = 0; i < x.size(); ++i) {
+      x[i] -= g[i] > 0 ? float(epsilon) : g[i] < 0 ? -float(epsilon) : 0.0f;
+      moved += g[i] != 0;
+    }
+    CHECK(moved > x.size() / 2);
+    std::vector<float> perturbed_logits =
+        upsample(model.evaluate_scale(Tensor::from_vector(x, input.shape())).logits, 40, 64).to_vector<float>();
+    for (float& v : perturbed_logits) v = float(double(v) * (1.0 / temperature));
+    const std::vector<float> p =
+        softmax_forward(Tensor::from_vector(perturbed_logits, {40, 64, 13})).to_vector<float>();
+    std::vector<float> expected(40 * 64);
+    for (std::size_t q = 0; q < expected.size(); ++q)
+      expected[q] = 1.0f - *std::max_element(p.begin() + long(13 * q), p.begin() + long(13 * q + 13));
+    check_close(odin.scores(ScoreKind::Odin).to_vector<float>(), expected, 0.0);
+    CHECK(odin.scores(ScoreKind::Odin).to_vector<float>() != plain.scores(ScoreKind::Odin).to_vector<float>());
+  }
 }
 
 TEST_CASE("the bounded scores lie in [0, 1] at the paper's five scales, and max logit and energy are finite") {

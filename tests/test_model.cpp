@@ -168,6 +168,22 @@ TEST_CASE("tiny model end to end: every parameter's gradient of CE(main) + 0.4 C
   }
 }
 
+// ODIN's input gradient: the images' gradient of an Eval forward, against finite differences of
+// the images themselves (kink-tolerant, tests/kink_gradcheck.h), both classifiers.
+TEST_CASE("tiny model: the gradient with respect to the images of an Eval forward") {
+  for (ClassifierKind kind : {ClassifierKind::Cosine, ClassifierKind::Linear}) {
+    CAPTURE(std::string(classifier_kind_name(kind)));
+    PspNet model(tiny_config(kind), kFloat64);
+    Tensor images = test::random_tensor({1, 17, 17, 3}, 3);
+    const Tensor g = test::random_tensor({1, 17, 17, model.config().classes}, 4);
+    const auto loss = [&] { return test::weighted_sum(model.forward(images, Mode::Eval, 0).logits, g); };
+    loss();
+    const Tensor dimages = model.backward_to_images(g);
+    REQUIRE(dimages.same_shape(images));
+    check_result(test::check_gradients_near_kinks({{"images", images, dimages}}, loss), 8);
+  }
+}
+
 TEST_CASE("full ResNet-50-D8 PSPNet: spatial sizes for 450, 512 and 720x1280 inputs") {
   const PspNet model(PspNetConfig::resnet50_d8(), {});
   const SpatialSizes s450 = model.spatial_sizes(450);

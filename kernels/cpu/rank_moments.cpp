@@ -21,7 +21,7 @@ void merge_rank_moments(std::int64_t channels, int ranks, const double* gathered
   *total_count = total_count_over_ranks(channels, ranks, gathered);
 }
 
-#define PANS_INSTANTIATE_RANK_MOMENTS(T)                                                          \
+#define PANS_INSTANTIATE_RANK_MOMENTS(T)                                                 \
   template void pack_rank_moments<T>(std::int64_t, const T*, const T*, double, double*); \
   template void merge_rank_moments<T>(std::int64_t, int, const double*, T*, T*, double*);
 PANS_INSTANTIATE_RANK_MOMENTS(float)

@@ -11,7 +11,6 @@ void pack_rank_moments(std::int64_t channels, const T* mean, const T* var, doubl
 
 // gathered: `ranks` rows of 2 * channels + 1 values.
 template <class T>
-void merge_rank_moments(std::int64_t channels, int ranks, const double* gathered, T* mean, T* var,
-                        double* total_count);
+void merge_rank_moments(std::int64_t channels, int ranks, const double* gathered, T* mean, T* var, double* total_count);
 
 }  // namespace pans::cpu

@@ -31,7 +31,6 @@ const char* conv2d_pass_name(Conv2dPass pass) {
   return "?";
 }
 
-
 Conv2dCudnnChoice conv2d_cudnn_choice(const Conv2dGeometry&, DType, Conv2dPass) {
   fail_without_libraries("conv2d_cudnn_choice");
 }
