@@ -55,6 +55,20 @@ BasicConv2dGeometry<int> int_geometry(const Conv2dGeometry& g) {
           g.padding,           g.dilation};
 }
 
+// The implicit-GEMM gathers keep 32-bit element offsets (kernels/cuda/conv2d_implicit_gemm.cuh):
+// each operand's elements must fit an int, plus the overshoot of the offsets computed for zero
+// chunks (padding rows and columns, up to a stage past the last pixel; never read).
+void check_implicit_gemm_offsets(const Conv2dGeometry& g) {
+  const std::int64_t width = std::max(g.in_width, g.out_width), channels = std::max(g.in_channels, g.out_channels);
+  const std::int64_t overshoot =
+      ((g.kernel_height + g.kernel_width) * g.dilation + 2 * g.padding + 2 * implicit_gemm::kBlockK * g.stride + 4) *
+      (width + 1) * channels;
+  for (std::int64_t elements : {g.batch * g.in_height * g.in_width * g.in_channels,
+                                g.batch * g.out_height * g.out_width * g.out_channels, g.out_channels * weight_depth(g)})
+    PANS_CHECK(elements <= std::numeric_limits<int>::max() - overshoot, "conv2d: a tensor of ", elements,
+               " elements exceeds the implicit GEMM's 32-bit offsets");
+}
+
 [[noreturn]] void fail_not_native(Conv2dAlgo algo) {
   PANS_FAIL("conv2d: ", conv2d_algo_name(algo), " is not a native algorithm; its launchers are its own");
 }
@@ -144,6 +158,7 @@ template <class T>
 void forward_implicit_gemm(const Conv2dGeometry& g, const T* x, const T* w, const float* bias, T* y,
                            Conv2dTiling tiling) {
   const BasicConv2dGeometry<int> s = int_geometry(g);
+  check_implicit_gemm_offsets(g);
   const GemmExtent e = whole_k(output_pixels(g), g.out_channels, weight_depth(g));
   if (e.m == 0 || e.n == 0) return;
   launch_implicit_gemm<T>("conv2d_implicit_gemm_mma (forward)", block_m_for(tiling, e.m, e.n, false), e, 1,
@@ -154,6 +169,7 @@ void forward_implicit_gemm(const Conv2dGeometry& g, const T* x, const T* w, cons
 template <class T>
 void backward_input_implicit_gemm(const Conv2dGeometry& g, const T* dy, const T* w, T* dx, Conv2dTiling tiling) {
   const BasicConv2dGeometry<int> s = int_geometry(g);
+  check_implicit_gemm_offsets(g);
   const GemmExtent e =
       whole_k(g.batch * g.in_height * g.in_width, g.in_channels, g.kernel_height * g.kernel_width * g.out_channels);
   if (e.m == 0 || e.n == 0) return;
@@ -166,6 +182,7 @@ template <class T>
 void backward_weight_implicit_gemm(const Conv2dGeometry& g, const T* dy, const T* x, float* dw, float* dbias,
                                    float* scratch, Conv2dTiling tiling) {
   const BasicConv2dGeometry<int> s = int_geometry(g);
+  check_implicit_gemm_offsets(g);
   const std::int64_t m = g.out_channels, n = weight_depth(g);
   if (m == 0 || n == 0) return;
   const WeightGradSplits split = implicit_gemm_splits(g, tiling);

@@ -78,11 +78,16 @@ struct SharedTile {
 };
 
 // ---- gathers: where each 16-byte chunk of an operand comes from ------------------------------
-// A gather splits an element's address into the part fixed by its M/N index (`Fixed`, computed
-// once per thread) and the part that moves with K (`Step`, once per pipeline stage); source()
-// combines them, or returns nullptr for a chunk that is zero (padding, out of range).
+// A gather splits an element's offset into the part fixed by its M/N index (`Fixed`, computed
+// once per thread) and the part that moves with K (`Step`). step(k) decomposes a K index once, with
+// divisions; advance() moves a Step kBlockK further along K with counters instead: adds, and a
+// wrap (no division) only when the stage crosses into the next tap or image row. source() adds the
+// two 32-bit offsets, or returns nullptr for a chunk that is zero (padding, out of range). Offsets
+// are int: the launcher checks that every operand's elements, plus the overshoot of a padded or
+// past-the-end chunk's offset (which is computed but never read), fit (implicit_gemm_offsets_fit).
 
 __device__ __forceinline__ int clamp_index(bool valid, int index) { return valid ? index : 0; }
+__device__ __forceinline__ bool in_range(int i, int n) { return unsigned(i) < unsigned(n); }
 
 // forward A: row m = output pixel (n, oy, ox), k = (ky, kx, ci)
 //   -> x[n, oy*s - p + ky*d, ox*s - p + kx*d, ci].
@@ -92,30 +97,45 @@ struct ForwardInputGather {
   BasicConv2dGeometry<int> s;
   const T* x;
   struct Fixed {
-    std::int64_t image;
+    int offset;  // of x[n, iy0, ix0, 0] (iy0, ix0 may be negative: padding)
     int iy0, ix0;
     bool valid;
   };
   struct Step {
-    int dy, dx, channel;
-    bool valid;
+    int ky, kx, channel;
+    int dy, dx, offset;  // ky*d, kx*d, and the offset (dy*W + dx)*C + channel
   };
   __device__ Fixed fixed(int m) const {
     const bool valid = m < s.batch * s.out_height * s.out_width;
     const int pixel = clamp_index(valid, m), plane = s.out_height * s.out_width;
     const int n = pixel / plane, oy = pixel % plane / s.out_width, ox = pixel % s.out_width;
-    return {std::int64_t(n) * s.in_height * s.in_width * s.in_channels, oy * s.stride - s.padding,
-            ox * s.stride - s.padding, valid};
+    const int iy0 = oy * s.stride - s.padding, ix0 = ox * s.stride - s.padding;
+    return {((n * s.in_height + iy0) * s.in_width + ix0) * s.in_channels, iy0, ix0, valid};
+  }
+  __device__ Step at(int ky, int kx, int channel) const {
+    const int dy = ky * s.dilation, dx = kx * s.dilation;
+    return {ky, kx, channel, dy, dx, (dy * s.in_width + dx) * s.in_channels + channel};
   }
   __device__ Step step(int k) const {
-    const bool valid = k < s.kernel_height * s.kernel_width * s.in_channels;
     const int tap = k / s.in_channels;
-    return {tap / s.kernel_width * s.dilation, tap % s.kernel_width * s.dilation, k % s.in_channels, valid};
+    return at(tap / s.kernel_width, tap % s.kernel_width, k % s.in_channels);
+  }
+  __device__ void advance(Step& t) const {
+    t.channel += kBlockK;
+    t.offset += kBlockK;
+    if (t.channel < s.in_channels) return;
+    int ky = t.ky, kx = t.kx, channel = t.channel;
+    do {
+      channel -= s.in_channels;
+      if (++kx == s.kernel_width) kx = 0, ++ky;
+    } while (channel >= s.in_channels);
+    t = at(ky, kx, channel);
   }
   __device__ const T* source(const Fixed& f, const Step& t) const {
-    const int iy = f.iy0 + t.dy, ix = f.ix0 + t.dx;
-    const bool inside = f.valid && t.valid && iy >= 0 && iy < s.in_height && ix >= 0 && ix < s.in_width;
-    return inside ? x + f.image + (std::int64_t(iy) * s.in_width + ix) * s.in_channels + t.channel : nullptr;
+    // t.ky < KH: k < K, as K = KH*KW*Cin.
+    const bool inside = f.valid && t.ky < s.kernel_height && in_range(f.iy0 + t.dy, s.in_height) &&
+                        in_range(f.ix0 + t.dx, s.in_width);
+    return inside ? x + (f.offset + t.offset) : nullptr;
   }
   __device__ const T* base() const { return x; }
 };
@@ -127,55 +147,83 @@ struct ForwardWeightGather {
   BasicConv2dGeometry<int> s;
   const T* w;
   struct Fixed {
-    std::int64_t row;
+    int row;
     bool valid;
   };
   struct Step {
     int k;
-    bool valid;
   };
   __device__ int depth() const { return s.kernel_height * s.kernel_width * s.in_channels; }
-  __device__ Fixed fixed(int co) const { return {std::int64_t(co) * depth(), co < s.out_channels}; }
-  __device__ Step step(int k) const { return {k, k < depth()}; }
+  __device__ Fixed fixed(int co) const {
+    const bool valid = co < s.out_channels;
+    return {clamp_index(valid, co) * depth(), valid};
+  }
+  __device__ Step step(int k) const { return {k}; }
+  __device__ void advance(Step& t) const { t.k += kBlockK; }
   __device__ const T* source(const Fixed& f, const Step& t) const {
-    return f.valid && t.valid ? w + f.row + t.k : nullptr;
+    return f.valid && t.k < depth() ? w + (f.row + t.k) : nullptr;
   }
   __device__ const T* base() const { return w; }
 };
 
 // dgrad A: row m = input pixel (n, iy, ix), k = (ky, kx, co) -> dy[n, oy, ox, co] where
 // oy*s = iy + p - ky*d (zero when that is negative, not a multiple of s, or oy >= Ho); same for x.
+// With ty = iy + p = s*oy0 + ry and ky*d = s*q + r, that is: r == ry and oy = oy0 - q in [0, Ho);
+// the row keeps (oy0, ry), the Step (q, r), so no chunk divides by the stride.
 template <class T>
 struct BackwardInputGradGather {
   static constexpr Major kMajor = Major::K;
   BasicConv2dGeometry<int> s;
   const T* dy;
   struct Fixed {
-    std::int64_t image;
-    int ty0, tx0;
+    int offset;  // of dy[n, oy0, ox0, 0]
+    int oy0, ox0;
+    int residue;  // ry * s + rx
     bool valid;
   };
   struct Step {
-    int dy, dx, channel;
-    bool valid;
+    int ky, kx, channel;
+    int qy, qx, residue, offset;  // (ky*d) / s, (kx*d) / s, (ky*d % s) * s + kx*d % s, channel - (qy*Wo + qx)*Co
   };
   __device__ Fixed fixed(int m) const {
     const bool valid = m < s.batch * s.in_height * s.in_width;
     const int pixel = clamp_index(valid, m), plane = s.in_height * s.in_width;
-    const int n = pixel / plane, iy = pixel % plane / s.in_width, ix = pixel % s.in_width;
-    return {std::int64_t(n) * s.out_height * s.out_width * s.out_channels, iy + s.padding, ix + s.padding, valid};
+    const int n = pixel / plane, ty = pixel % plane / s.in_width + s.padding, tx = pixel % s.in_width + s.padding;
+    const int oy0 = ty / s.stride, ox0 = tx / s.stride;
+    return {((n * s.out_height + oy0) * s.out_width + ox0) * s.out_channels, oy0, ox0,
+            ty % s.stride * s.stride + tx % s.stride, valid};
+  }
+  // Divides, but runs once per thread and then once per tap, not per chunk.
+  __device__ Step at(int ky, int kx, int channel) const {
+    const int dy = ky * s.dilation, dx = kx * s.dilation;
+    const int qy = dy / s.stride, qx = dx / s.stride;
+    return {ky,
+            kx,
+            channel,
+            qy,
+            qx,
+            (dy - qy * s.stride) * s.stride + dx - qx * s.stride,
+            channel - (qy * s.out_width + qx) * s.out_channels};
   }
   __device__ Step step(int k) const {
-    const bool valid = k < s.kernel_height * s.kernel_width * s.out_channels;
     const int tap = k / s.out_channels;
-    return {tap / s.kernel_width * s.dilation, tap % s.kernel_width * s.dilation, k % s.out_channels, valid};
+    return at(tap / s.kernel_width, tap % s.kernel_width, k % s.out_channels);
+  }
+  __device__ void advance(Step& t) const {
+    t.channel += kBlockK;
+    t.offset += kBlockK;
+    if (t.channel < s.out_channels) return;
+    int ky = t.ky, kx = t.kx, channel = t.channel;
+    do {
+      channel -= s.out_channels;
+      if (++kx == s.kernel_width) kx = 0, ++ky;
+    } while (channel >= s.out_channels);
+    t = at(ky, kx, channel);
   }
   __device__ const T* source(const Fixed& f, const Step& t) const {
-    const int ty = f.ty0 - t.dy, tx = f.tx0 - t.dx;
-    if (!(f.valid && t.valid && ty >= 0 && tx >= 0 && ty % s.stride == 0 && tx % s.stride == 0)) return nullptr;
-    const int oy = ty / s.stride, ox = tx / s.stride;
-    if (oy >= s.out_height || ox >= s.out_width) return nullptr;
-    return dy + f.image + (std::int64_t(oy) * s.out_width + ox) * s.out_channels + t.channel;
+    const bool inside = f.valid && t.ky < s.kernel_height && f.residue == t.residue &&
+                        in_range(f.oy0 - t.qy, s.out_height) && in_range(f.ox0 - t.qx, s.out_width);
+    return inside ? dy + (f.offset + t.offset) : nullptr;
   }
   __device__ const T* base() const { return dy; }
 };
@@ -191,18 +239,25 @@ struct BackwardInputWeightGather {
     bool valid;
   };
   struct Step {
-    std::int64_t row;
-    bool valid;
+    int tap, co, offset;  // offset of w[co, tap, 0]
   };
+  __device__ int taps() const { return s.kernel_height * s.kernel_width; }
   __device__ Fixed fixed(int ci) const { return {ci, ci < s.in_channels}; }
   __device__ Step step(int k) const {
-    const int taps = s.kernel_height * s.kernel_width;
-    const bool valid = k < taps * s.out_channels;
     const int tap = k / s.out_channels, co = k % s.out_channels;
-    return {(std::int64_t(co) * taps + tap) * s.in_channels, valid};
+    return {tap, co, (co * taps() + tap) * s.in_channels};
+  }
+  __device__ void advance(Step& t) const {
+    t.co += kBlockK;
+    t.offset += kBlockK * taps() * s.in_channels;
+    while (t.co >= s.out_channels) {
+      t.co -= s.out_channels;
+      ++t.tap;
+      t.offset += s.in_channels - s.out_channels * taps() * s.in_channels;
+    }
   }
   __device__ const T* source(const Fixed& f, const Step& t) const {
-    return f.valid && t.valid ? w + t.row + f.channel : nullptr;
+    return f.valid && t.tap < taps() ? w + (t.offset + f.channel) : nullptr;
   }
   __device__ const T* base() const { return w; }
 };
@@ -218,15 +273,16 @@ struct WeightGradOutputGather {
     bool valid;
   };
   struct Step {
-    std::int64_t pixel;
-    bool valid;
+    int pixel, offset;  // offset = pixel * Cout
   };
   __device__ Fixed fixed(int co) const { return {co, co < s.out_channels}; }
-  __device__ Step step(int k) const {
-    return {std::int64_t(k) * s.out_channels, k < s.batch * s.out_height * s.out_width};
+  __device__ Step step(int k) const { return {k, k * s.out_channels}; }
+  __device__ void advance(Step& t) const {
+    t.pixel += kBlockK;
+    t.offset += kBlockK * s.out_channels;
   }
   __device__ const T* source(const Fixed& f, const Step& t) const {
-    return f.valid && t.valid ? dy + t.pixel + f.channel : nullptr;
+    return f.valid && t.pixel < s.batch * s.out_height * s.out_width ? dy + (t.offset + f.channel) : nullptr;
   }
   __device__ const T* base() const { return dy; }
 };
@@ -239,30 +295,44 @@ struct WeightGradInputGather {
   BasicConv2dGeometry<int> s;
   const T* x;
   struct Fixed {
-    int dy, dx, channel;
+    int dy, dx, offset;  // ky*d, kx*d, (dy*W + dx)*C + ci
     bool valid;
   };
   struct Step {
-    std::int64_t image;
-    int iy0, ix0;
-    bool valid;
+    int pixel, iy0, ix0, offset;  // oy*s - p, ox*s - p, and the offset of x[n, iy0, ix0, 0]
   };
   __device__ Fixed fixed(int column) const {
     const bool valid = column < s.kernel_height * s.kernel_width * s.in_channels;
-    const int tap = column / s.in_channels;
-    return {tap / s.kernel_width * s.dilation, tap % s.kernel_width * s.dilation, column % s.in_channels, valid};
+    const int c = clamp_index(valid, column), tap = c / s.in_channels;
+    const int dy = tap / s.kernel_width * s.dilation, dx = tap % s.kernel_width * s.dilation;
+    return {dy, dx, (dy * s.in_width + dx) * s.in_channels + c % s.in_channels, valid};
   }
   __device__ Step step(int k) const {
-    const bool valid = k < s.batch * s.out_height * s.out_width;
-    const int pixel = clamp_index(valid, k), plane = s.out_height * s.out_width;
-    const int n = pixel / plane, oy = pixel % plane / s.out_width, ox = pixel % s.out_width;
-    return {std::int64_t(n) * s.in_height * s.in_width * s.in_channels, oy * s.stride - s.padding,
-            ox * s.stride - s.padding, valid};
+    const int plane = s.out_height * s.out_width;
+    const int n = k / plane, iy0 = k % plane / s.out_width * s.stride - s.padding,
+              ix0 = k % s.out_width * s.stride - s.padding;
+    return {k, iy0, ix0, ((n * s.in_height + iy0) * s.in_width + ix0) * s.in_channels};
+  }
+  // Moves kBlockK pixels on: along the row, then wrapping rows (and images) as often as it crosses.
+  __device__ void advance(Step& t) const {
+    const int row_end = s.out_width * s.stride - s.padding, column_end = s.out_height * s.stride - s.padding;
+    t.pixel += kBlockK;
+    t.ix0 += kBlockK * s.stride;
+    t.offset += kBlockK * s.stride * s.in_channels;
+    while (t.ix0 >= row_end) {
+      t.ix0 -= s.out_width * s.stride;
+      t.iy0 += s.stride;
+      t.offset += (s.stride * s.in_width - s.out_width * s.stride) * s.in_channels;
+      if (t.iy0 >= column_end) {
+        t.iy0 -= s.out_height * s.stride;
+        t.offset += (s.in_height - s.out_height * s.stride) * s.in_width * s.in_channels;
+      }
+    }
   }
   __device__ const T* source(const Fixed& f, const Step& t) const {
-    const int iy = t.iy0 + f.dy, ix = t.ix0 + f.dx;
-    const bool inside = f.valid && t.valid && iy >= 0 && iy < s.in_height && ix >= 0 && ix < s.in_width;
-    return inside ? x + t.image + (std::int64_t(iy) * s.in_width + ix) * s.in_channels + f.channel : nullptr;
+    const bool inside = f.valid && t.pixel < s.batch * s.out_height * s.out_width &&
+                        in_range(t.iy0 + f.dy, s.in_height) && in_range(t.ix0 + f.dx, s.in_width);
+    return inside ? x + (t.offset + f.offset) : nullptr;
   }
   __device__ const T* base() const { return x; }
 };
@@ -285,31 +355,39 @@ struct TileLoader {
   Gather gather;
   int first_row, chunk_column;
   typename Gather::Fixed fixed[kMajorK ? kPasses : 1];
+  // Where the next load() reads along K: Major::K, the thread's one chunk column; Major::MN, the K
+  // row of each pass.
+  typename Gather::Step steps[kMajorK ? 1 : kPasses];
 
-  __device__ TileLoader(const Gather& g, int mn0, int tid)
+  // k0: the K offset of the first stage this thread loads.
+  __device__ TileLoader(const Gather& g, int mn0, int k0, int tid)
       : gather(g), first_row(tid / kChunksPerRow), chunk_column(tid % kChunksPerRow) {
     if constexpr (kMajorK) {
       PANS_CONV_UNROLL
       for (int p = 0; p < kPasses; ++p) fixed[p] = gather.fixed(mn0 + first_row + p * kRowsPerPass);
+      steps[0] = gather.step(k0 + chunk_column * kChunk<T>);
     } else {
       fixed[0] = gather.fixed(mn0 + chunk_column * kChunk<T>);
+      PANS_CONV_UNROLL
+      for (int p = 0; p < kPasses; ++p) steps[p] = gather.step(k0 + first_row + p * kRowsPerPass);
     }
   }
 
-  // Issues this thread's cp.async chunks of the tile at K offset k0 (not committed).
-  __device__ void load(T* tile, int k0) const {
+  // Issues this thread's cp.async chunks of the next stage's tile (not committed) and moves on
+  // kBlockK: stages load in K order, one call each.
+  __device__ void load(T* tile) {
     if constexpr (kMajorK) {
       const int k = chunk_column * kChunk<T>;
-      const typename Gather::Step step = gather.step(k0 + k);
       PANS_CONV_UNROLL
       for (int p = 0; p < kPasses; ++p)
-        copy(tile + Tile::offset(first_row + p * kRowsPerPass, k), gather.source(fixed[p], step));
+        copy(tile + Tile::offset(first_row + p * kRowsPerPass, k), gather.source(fixed[p], steps[0]));
+      gather.advance(steps[0]);
     } else {
       const int mn = chunk_column * kChunk<T>;
       PANS_CONV_UNROLL
       for (int p = 0; p < kPasses; ++p) {
-        const int k = first_row + p * kRowsPerPass;
-        copy(tile + Tile::offset(mn, k), gather.source(fixed[0], gather.step(k0 + k)));
+        copy(tile + Tile::offset(mn, first_row + p * kRowsPerPass), gather.source(fixed[0], steps[p]));
+        gather.advance(steps[p]);
       }
     }
   }
@@ -449,12 +527,12 @@ __global__ void __launch_bounds__(kThreads)
   const int block_m0 = int(blockIdx.x) * BM, block_n0 = int(blockIdx.y) * kBlockN;
   const int warp_m0 = (warp & 1) * (BM / 2), warp_n0 = (warp >> 1) * (kBlockN / 2);
 
-  const TileLoader<T, BM, GatherA> load_a(gather_a, block_m0, tid);
-  const TileLoader<T, kBlockN, GatherB> load_b(gather_b, block_n0, tid);
-
   const int total_tiles = (e.k + kBlockK - 1) / kBlockK;
   const int first_tile = int(blockIdx.z) * e.k_tiles_per_split;
   const int tiles = min(e.k_tiles_per_split, total_tiles - first_tile);
+
+  TileLoader<T, BM, GatherA> load_a(gather_a, block_m0, first_tile * kBlockK, tid);
+  TileLoader<T, kBlockN, GatherB> load_b(gather_b, block_n0, first_tile * kBlockK, tid);
 
   float acc[MT][NT][4];
   PANS_CONV_UNROLL
@@ -475,8 +553,8 @@ __global__ void __launch_bounds__(kThreads)
   for (int s = 0; s < kStages - 1; ++s) {
     if (s < tiles) {
       T* stage = shared + s * kStageElements;
-      load_a.load(stage, (first_tile + s) * kBlockK);
-      load_b.load(stage + TileA::kElements, (first_tile + s) * kBlockK);
+      load_a.load(stage);
+      load_b.load(stage + TileA::kElements);
     }
     ptx::cp_async_commit_group();
   }
@@ -488,8 +566,8 @@ __global__ void __launch_bounds__(kThreads)
     const int next = i + kStages - 1;
     if (next < tiles) {
       T* stage = shared + (next % kStages) * kStageElements;
-      load_a.load(stage, (first_tile + next) * kBlockK);
-      load_b.load(stage + TileA::kElements, (first_tile + next) * kBlockK);
+      load_a.load(stage);
+      load_b.load(stage + TileA::kElements);
     }
     ptx::cp_async_commit_group();
     const T* stage = shared + (i % kStages) * kStageElements;
