@@ -285,6 +285,9 @@ def profile(sources, nvcc, cuobjdump, nvdisasm, jobs):
                             if i not in skipped:
                                 mix[category(function["code"][i]["op"])] += 1
                         total = sum(mix.values())
+                        row["main_loop_sass"] = [
+                            ("  skipped  " if i in skipped else "  ") + function["code"][i]["predicate"] + " " +
+                            function["code"][i]["op"] + function["code"][i]["operands"] for i in range(start, end + 1)]
                         row["main_loop"] = {"instructions": total, "side_path_instructions": len(skipped),
                                             "mix": mix, "ceiling": 4 * mix["HMMA"] / total}
                     else:
@@ -346,6 +349,7 @@ def main():
     parser.add_argument("--check", help="budget file: fail on spills, missing HMMA or a loop over budget")
     parser.add_argument("--nvcc", default=os.environ.get("CUDACXX") or shutil.which("nvcc") or
                         "/usr/local/cuda/bin/nvcc")
+    parser.add_argument("--sass", metavar="NAME", help='print the main loop of one instantiation, e.g. "dgrad bf16 BM128"')
     parser.add_argument("--jobs", type=int, default=os.cpu_count(), help="nvcc processes at once")
     args = parser.parse_args()
     sources = args.sources or sorted(glob.glob(os.path.join(ROOT, "kernels", "cuda", "*.cu")))
@@ -353,7 +357,10 @@ def main():
                    args.jobs)
     if args.json:
         with open(args.json, "w") as f:
-            json.dump(rows, f, indent=1)
+            json.dump([{k: v for k, v in r.items() if k != "main_loop_sass"} for r in rows], f, indent=1)
+    for r in rows:
+        if args.sass and r.get("name") == args.sass:
+            print(f"main loop of {args.sass}:\n" + "\n".join(r.get("main_loop_sass", [])))
     print(table(rows))
     if args.check:
         with open(args.check) as f:

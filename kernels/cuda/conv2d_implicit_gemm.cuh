@@ -81,10 +81,16 @@ struct SharedTile {
 // A gather splits an element's offset into the part fixed by its M/N index (`Fixed`, computed
 // once per thread) and the part that moves with K (`Step`). step(k) decomposes a K index once, with
 // divisions; advance() moves a Step kBlockK further along K with counters instead: adds, and a
-// wrap (no division) only when the stage crosses into the next tap or image row. source() adds the
-// two 32-bit offsets, or returns nullptr for a chunk that is zero (padding, out of range). Offsets
+// wrap (no division) only when the stage crosses into the next tap or image row. chunk() adds the
+// two 32-bit offsets (from the operand's base) and says whether the chunk is real or zero (padding,
+// out of range). Offsets
 // are int: the launcher checks that every operand's elements, plus the overshoot of a padded or
 // past-the-end chunk's offset (which is computed but never read), fit (implicit_gemm_offsets_fit).
+
+struct Chunk {
+  int offset;  // elements from the operand's base
+  bool valid;  // false: a zero chunk, read from nowhere
+};
 
 __device__ __forceinline__ int clamp_index(bool valid, int index) { return valid ? index : 0; }
 __device__ __forceinline__ bool in_range(int i, int n) { return unsigned(i) < unsigned(n); }
@@ -131,11 +137,11 @@ struct ForwardInputGather {
     } while (channel >= s.in_channels);
     t = at(ky, kx, channel);
   }
-  __device__ const T* source(const Fixed& f, const Step& t) const {
+  __device__ Chunk chunk(const Fixed& f, const Step& t) const {
     // t.ky < KH: k < K, as K = KH*KW*Cin.
     const bool inside = f.valid && t.ky < s.kernel_height && in_range(f.iy0 + t.dy, s.in_height) &&
                         in_range(f.ix0 + t.dx, s.in_width);
-    return inside ? x + (f.offset + t.offset) : nullptr;
+    return {f.offset + t.offset, inside};
   }
   __device__ const T* base() const { return x; }
 };
@@ -160,8 +166,8 @@ struct ForwardWeightGather {
   }
   __device__ Step step(int k) const { return {k}; }
   __device__ void advance(Step& t) const { t.k += kBlockK; }
-  __device__ const T* source(const Fixed& f, const Step& t) const {
-    return f.valid && t.k < depth() ? w + (f.row + t.k) : nullptr;
+  __device__ Chunk chunk(const Fixed& f, const Step& t) const {
+    return {f.row + t.k, f.valid && t.k < depth()};
   }
   __device__ const T* base() const { return w; }
 };
@@ -220,10 +226,10 @@ struct BackwardInputGradGather {
     } while (channel >= s.out_channels);
     t = at(ky, kx, channel);
   }
-  __device__ const T* source(const Fixed& f, const Step& t) const {
+  __device__ Chunk chunk(const Fixed& f, const Step& t) const {
     const bool inside = f.valid && t.ky < s.kernel_height && f.residue == t.residue &&
                         in_range(f.oy0 - t.qy, s.out_height) && in_range(f.ox0 - t.qx, s.out_width);
-    return inside ? dy + (f.offset + t.offset) : nullptr;
+    return {f.offset + t.offset, inside};
   }
   __device__ const T* base() const { return dy; }
 };
@@ -256,8 +262,8 @@ struct BackwardInputWeightGather {
       t.offset += s.in_channels - s.out_channels * taps() * s.in_channels;
     }
   }
-  __device__ const T* source(const Fixed& f, const Step& t) const {
-    return f.valid && t.tap < taps() ? w + (t.offset + f.channel) : nullptr;
+  __device__ Chunk chunk(const Fixed& f, const Step& t) const {
+    return {t.offset + f.channel, f.valid && t.tap < taps()};
   }
   __device__ const T* base() const { return w; }
 };
@@ -281,8 +287,8 @@ struct WeightGradOutputGather {
     t.pixel += kBlockK;
     t.offset += kBlockK * s.out_channels;
   }
-  __device__ const T* source(const Fixed& f, const Step& t) const {
-    return f.valid && t.pixel < s.batch * s.out_height * s.out_width ? dy + (t.offset + f.channel) : nullptr;
+  __device__ Chunk chunk(const Fixed& f, const Step& t) const {
+    return {t.offset + f.channel, f.valid && t.pixel < s.batch * s.out_height * s.out_width};
   }
   __device__ const T* base() const { return dy; }
 };
@@ -329,10 +335,10 @@ struct WeightGradInputGather {
       }
     }
   }
-  __device__ const T* source(const Fixed& f, const Step& t) const {
+  __device__ Chunk chunk(const Fixed& f, const Step& t) const {
     const bool inside = f.valid && t.pixel < s.batch * s.out_height * s.out_width &&
                         in_range(t.iy0 + f.dy, s.in_height) && in_range(t.ix0 + f.dx, s.in_width);
-    return inside ? x + (t.offset + f.offset) : nullptr;
+    return {t.offset + f.offset, inside};
   }
   __device__ const T* base() const { return x; }
 };
@@ -380,98 +386,114 @@ struct TileLoader {
       const int k = chunk_column * kChunk<T>;
       PANS_CONV_UNROLL
       for (int p = 0; p < kPasses; ++p)
-        copy(tile + Tile::offset(first_row + p * kRowsPerPass, k), gather.source(fixed[p], steps[0]));
+        copy(tile + Tile::offset(first_row + p * kRowsPerPass, k), gather.chunk(fixed[p], steps[0]));
       gather.advance(steps[0]);
     } else {
       const int mn = chunk_column * kChunk<T>;
       PANS_CONV_UNROLL
       for (int p = 0; p < kPasses; ++p) {
-        copy(tile + Tile::offset(mn, first_row + p * kRowsPerPass), gather.source(fixed[0], steps[p]));
+        copy(tile + Tile::offset(mn, first_row + p * kRowsPerPass), gather.chunk(fixed[0], steps[p]));
         gather.advance(steps[p]);
       }
     }
   }
 
-  __device__ void copy(T* destination, const T* source) const {
-    // A zero chunk still names a valid global address (the operand's base); 0 bytes are read.
-    ptx::cp_async_16(destination, source != nullptr ? source : gather.base(), source != nullptr ? 16 : 0);
+  __device__ void copy(T* destination, Chunk chunk) const {
+    // A zero chunk still names a valid global address (the operand's base); 0 bytes are read. The
+    // offset is selected in 32 bits, then one 64-bit add forms the address.
+    // A real chunk's offset is never negative, so the unsigned conversion widens it for free.
+    ptx::cp_async_16(destination, gather.base() + unsigned(clamp_index(chunk.valid, chunk.offset)),
+                     chunk.valid ? 16 : 0);
   }
 };
 
 // ---- warp-level products ---------------------------------------------------------------------
 
-template <class T, int Rows, Major kMajor>
-__device__ __forceinline__ std::uint32_t tf32_at(const T* tile, int mn, int k) {
-  return ptx::cvt_rna_tf32(tile[SharedTile<T, Rows, kMajor>::offset(mn, k)]);
-}
-
-// acc[mt][nt] += A[warp rows][kBlockK] * B[kBlockK][warp columns] for one stage.
+// Where this lane's fragment reads start in a stage's A and B tiles (element offsets, computed once
+// per thread): every read of a stage is that start plus a compile-time offset (SharedTile::offset is
+// linear), so the main loop spends no instructions on lane arithmetic.
 //   tf32 m16n8k8: a0 = A[g][t], a1 = A[g+8][t], a2 = A[g][t+4], a3 = A[g+8][t+4]; b0 = B[t][g], b1 = B[t+4][g].
 //   bf16 m16n8k16 via ldmatrix.x4: A from a Major::K tile with lane l giving row l%16 at column
 //   8(l/16); from a Major::MN tile (.trans) lane 8j+r gives K row 8(j/2)+r at M column 8(j%2). B
 //   for two n8 tiles at once: Major::K tile, lane 8j+r gives N row 8(j/2)+r at K column 8(j%2);
 //   Major::MN (.trans), K row 8(j%2)+r at N column 8(j/2).
-template <class T, int BM, Major kMajorA, Major kMajorB, int MT, int NT>
-__device__ __forceinline__ void multiply_stage(const T* a_tile, const T* b_tile, int warp_m0, int warp_n0, int lane,
-                                               float (&acc)[MT][NT][4]) {
+struct FragmentStart {
+  int a, b;
+};
+
+template <class T, int BM, Major kMajorA, Major kMajorB>
+__device__ __forceinline__ FragmentStart fragment_start(int warp_m0, int warp_n0, int lane) {
   using TileA = SharedTile<T, BM, kMajorA>;
   using TileB = SharedTile<T, kBlockN, kMajorB>;
-  const int g = lane >> 2, t = lane & 3;
+  if constexpr (std::is_same_v<T, float>) {
+    const int g = lane >> 2, t = lane & 3;
+    return {TileA::offset(warp_m0 + g, t), TileB::offset(warp_n0 + g, t)};
+  } else {
+    const int j = lane >> 3, r = lane & 7;
+    const int a = kMajorA == Major::K ? TileA::offset(warp_m0 + (lane & 15), 8 * (lane >> 4))
+                                      : TileA::offset(warp_m0 + 8 * (j & 1), 8 * (j >> 1) + r);
+    const int b = kMajorB == Major::K ? TileB::offset(warp_n0 + 8 * (j >> 1) + r, 8 * (j & 1))
+                                      : TileB::offset(warp_n0 + 8 * (j >> 1), 8 * (j & 1) + r);
+    return {a, b};
+  }
+}
+
+// acc[mt][nt] += A[warp rows][kBlockK] * B[kBlockK][warp columns] for one stage; `a` and `b` point
+// at this lane's fragment starts in the stage's tiles (fragment_start).
+template <class T, int BM, Major kMajorA, Major kMajorB, int MT, int NT>
+__device__ __forceinline__ void multiply_stage(const T* a, const T* b, float (&acc)[MT][NT][4]) {
+  using TileA = SharedTile<T, BM, kMajorA>;
+  using TileB = SharedTile<T, kBlockN, kMajorB>;
   if constexpr (std::is_same_v<T, float>) {
     PANS_CONV_UNROLL
     for (int kk = 0; kk < kBlockK; kk += 8) {
-      std::uint32_t a[MT][4], b[NT][2];
+      std::uint32_t fa[MT][4], fb[NT][2];
       PANS_CONV_UNROLL
       for (int mt = 0; mt < MT; ++mt) {
-        const int r = warp_m0 + mt * 16 + g;
-        a[mt][0] = tf32_at<T, BM, kMajorA>(a_tile, r, kk + t);
-        a[mt][1] = tf32_at<T, BM, kMajorA>(a_tile, r + 8, kk + t);
-        a[mt][2] = tf32_at<T, BM, kMajorA>(a_tile, r, kk + t + 4);
-        a[mt][3] = tf32_at<T, BM, kMajorA>(a_tile, r + 8, kk + t + 4);
+        fa[mt][0] = ptx::cvt_rna_tf32(a[TileA::offset(mt * 16, kk)]);
+        fa[mt][1] = ptx::cvt_rna_tf32(a[TileA::offset(mt * 16 + 8, kk)]);
+        fa[mt][2] = ptx::cvt_rna_tf32(a[TileA::offset(mt * 16, kk + 4)]);
+        fa[mt][3] = ptx::cvt_rna_tf32(a[TileA::offset(mt * 16 + 8, kk + 4)]);
       }
       PANS_CONV_UNROLL
       for (int nt = 0; nt < NT; ++nt) {
-        const int c = warp_n0 + nt * 8 + g;
-        b[nt][0] = tf32_at<T, kBlockN, kMajorB>(b_tile, c, kk + t);
-        b[nt][1] = tf32_at<T, kBlockN, kMajorB>(b_tile, c, kk + t + 4);
+        fb[nt][0] = ptx::cvt_rna_tf32(b[TileB::offset(nt * 8, kk)]);
+        fb[nt][1] = ptx::cvt_rna_tf32(b[TileB::offset(nt * 8, kk + 4)]);
       }
       PANS_CONV_UNROLL
       for (int mt = 0; mt < MT; ++mt) {
         PANS_CONV_UNROLL
-        for (int nt = 0; nt < NT; ++nt) ptx::mma_m16n8k8_tf32(acc[mt][nt], a[mt], b[nt], acc[mt][nt]);
+        for (int nt = 0; nt < NT; ++nt) ptx::mma_m16n8k8_tf32(acc[mt][nt], fa[mt], fb[nt], acc[mt][nt]);
       }
     }
   } else {
     static_assert(NT % 2 == 0, "ldmatrix.x4 loads B for two n8 tiles");
-    const int j = lane >> 3, r = lane & 7;
     PANS_CONV_UNROLL
     for (int kk = 0; kk < kBlockK; kk += 16) {
-      std::uint32_t a[MT][4], b[NT][2];
+      std::uint32_t fa[MT][4], fb[NT][2];
       PANS_CONV_UNROLL
       for (int mt = 0; mt < MT; ++mt) {
-        const int m0 = warp_m0 + mt * 16;
         if constexpr (kMajorA == Major::K)
-          ptx::ldmatrix<4, false>(a[mt], a_tile + TileA::offset(m0 + (lane & 15), kk + 8 * (lane >> 4)));
+          ptx::ldmatrix<4, false>(fa[mt], a + TileA::offset(mt * 16, kk));
         else
-          ptx::ldmatrix<4, true>(a[mt], a_tile + TileA::offset(m0 + 8 * (j & 1), kk + 8 * (j >> 1) + r));
+          ptx::ldmatrix<4, true>(fa[mt], a + TileA::offset(mt * 16, kk));
       }
       PANS_CONV_UNROLL
       for (int nt = 0; nt < NT; nt += 2) {
-        const int n0 = warp_n0 + nt * 8;
         std::uint32_t four[4];
         if constexpr (kMajorB == Major::K)
-          ptx::ldmatrix<4, false>(four, b_tile + TileB::offset(n0 + 8 * (j >> 1) + r, kk + 8 * (j & 1)));
+          ptx::ldmatrix<4, false>(four, b + TileB::offset(nt * 8, kk));
         else
-          ptx::ldmatrix<4, true>(four, b_tile + TileB::offset(n0 + 8 * (j >> 1), kk + 8 * (j & 1) + r));
-        b[nt][0] = four[0];
-        b[nt][1] = four[1];
-        b[nt + 1][0] = four[2];
-        b[nt + 1][1] = four[3];
+          ptx::ldmatrix<4, true>(four, b + TileB::offset(nt * 8, kk));
+        fb[nt][0] = four[0];
+        fb[nt][1] = four[1];
+        fb[nt + 1][0] = four[2];
+        fb[nt + 1][1] = four[3];
       }
       PANS_CONV_UNROLL
       for (int mt = 0; mt < MT; ++mt) {
         PANS_CONV_UNROLL
-        for (int nt = 0; nt < NT; ++nt) ptx::mma_m16n8k16_bf16(acc[mt][nt], a[mt], b[nt], acc[mt][nt]);
+        for (int nt = 0; nt < NT; ++nt) ptx::mma_m16n8k16_bf16(acc[mt][nt], fa[mt], fb[nt], acc[mt][nt]);
       }
     }
   }
@@ -534,6 +556,7 @@ __global__ void __launch_bounds__(kThreads)
   TileLoader<T, BM, GatherA> load_a(gather_a, block_m0, first_tile * kBlockK, tid);
   TileLoader<T, kBlockN, GatherB> load_b(gather_b, block_n0, first_tile * kBlockK, tid);
 
+  const FragmentStart fragments = fragment_start<T, BM, kMajorA, kMajorB>(warp_m0, warp_n0, lane);
   float acc[MT][NT][4];
   PANS_CONV_UNROLL
   for (int mt = 0; mt < MT; ++mt) {
@@ -544,7 +567,9 @@ __global__ void __launch_bounds__(kThreads)
     }
   }
   // wgrad: thread tid < BM sums A's row tid (dy's channel) over K; only the first N tile does it.
-  const bool sum_rows = epilogue.row_sums != nullptr && blockIdx.y == 0 && tid < BM;
+  // The other passes have no row sums, and no such code in their main loops.
+  constexpr bool kRowSums = std::is_same_v<GatherA, WeightGradOutputGather<T>>;
+  const bool sum_rows = kRowSums && epilogue.row_sums != nullptr && blockIdx.y == 0 && tid < BM;
   float row_sum = 0.0f;
 
   // Prologue: stages 0 .. kStages-2 in flight. Every step commits one group (empty past the end),
@@ -558,24 +583,30 @@ __global__ void __launch_bounds__(kThreads)
     }
     ptx::cp_async_commit_group();
   }
+  // The buffers of stage i (read) and i + kStages - 1 (written), as element offsets rotating
+  // through the kStages buffers: no % per step.
+  constexpr int kLastBuffer = (kStages - 1) * kStageElements;
+  int read = 0, write = kLastBuffer;
   for (int i = 0; i < tiles; ++i) {
     ptx::cp_async_wait_group<kStages - 2>();
     // Stage i is visible to every thread, and every thread has finished multiplying stage i-1,
     // whose buffer the load below refills.
     __syncthreads();
-    const int next = i + kStages - 1;
-    if (next < tiles) {
-      T* stage = shared + (next % kStages) * kStageElements;
-      load_a.load(stage);
-      load_b.load(stage + TileA::kElements);
+    if (i + kStages - 1 < tiles) {
+      load_a.load(shared + write);
+      load_b.load(shared + write + TileA::kElements);
     }
     ptx::cp_async_commit_group();
-    const T* stage = shared + (i % kStages) * kStageElements;
-    multiply_stage<T, BM, kMajorA, kMajorB, MT, NT>(stage, stage + TileA::kElements, warp_m0, warp_n0, lane, acc);
-    if (sum_rows) {
-      PANS_CONV_UNROLL
-      for (int k = 0; k < kBlockK; ++k) row_sum += load_as_float(stage + TileA::offset(tid, k));
+    const T* stage = shared + read;
+    multiply_stage<T, BM, kMajorA, kMajorB, MT, NT>(stage + fragments.a, stage + TileA::kElements + fragments.b, acc);
+    if constexpr (kRowSums) {
+      if (sum_rows) {
+        PANS_CONV_UNROLL
+        for (int k = 0; k < kBlockK; ++k) row_sum += load_as_float(stage + TileA::offset(tid, k));
+      }
     }
+    read = read == kLastBuffer ? 0 : read + kStageElements;
+    write = write == kLastBuffer ? 0 : write + kStageElements;
   }
   ptx::cp_async_wait_group<0>();  // only empty groups remain; none may outlive the thread
 
