@@ -584,9 +584,11 @@ __global__ void __launch_bounds__(kThreads)
     ptx::cp_async_commit_group();
   }
   // The buffers of stage i (read) and i + kStages - 1 (written), as element offsets rotating
-  // through the kStages buffers: no % per step.
+  // through the kStages buffers: no % per step. The fragment reads' starts rotate with them, as
+  // values carried from step to step (nvcc would otherwise rebuild them from the lane every step).
   constexpr int kLastBuffer = (kStages - 1) * kStageElements;
   int read = 0, write = kLastBuffer;
+  int read_a = fragments.a, read_b = TileA::kElements + fragments.b;
   for (int i = 0; i < tiles; ++i) {
     ptx::cp_async_wait_group<kStages - 2>();
     // Stage i is visible to every thread, and every thread has finished multiplying stage i-1,
@@ -597,15 +599,17 @@ __global__ void __launch_bounds__(kThreads)
       load_b.load(shared + write + TileA::kElements);
     }
     ptx::cp_async_commit_group();
-    const T* stage = shared + read;
-    multiply_stage<T, BM, kMajorA, kMajorB, MT, NT>(stage + fragments.a, stage + TileA::kElements + fragments.b, acc);
+    multiply_stage<T, BM, kMajorA, kMajorB, MT, NT>(shared + read_a, shared + read_b, acc);
     if constexpr (kRowSums) {
       if (sum_rows) {
         PANS_CONV_UNROLL
-        for (int k = 0; k < kBlockK; ++k) row_sum += load_as_float(stage + TileA::offset(tid, k));
+        for (int k = 0; k < kBlockK; ++k) row_sum += load_as_float(shared + read + TileA::offset(tid, k));
       }
     }
-    read = read == kLastBuffer ? 0 : read + kStageElements;
+    const int next_read = read == kLastBuffer ? -kLastBuffer : kStageElements;
+    read += next_read;
+    read_a += next_read;
+    read_b += next_read;
     write = write == kLastBuffer ? 0 : write + kStageElements;
   }
   ptx::cp_async_wait_group<0>();  // only empty groups remain; none may outlive the thread
