@@ -18,9 +18,12 @@
 // Block: 128 threads = 4 warps in 2 x 2 over a BM x 64 output tile (BM = 64 or 128), each warp
 // a (BM/2) x 32 tile = (BM/32) x 4 mma tiles of 16 x 8. K advances 32 elements per step through a
 // 3-stage cp.async pipeline (stage i+2 loads while stage i is multiplied; one __syncthreads per
-// step). float32 tensors: mma m16n8k8 tf32, fragments read with plain shared loads and rounded by
-// cvt.rna.tf32; bfloat16 tensors: mma m16n8k16 bf16, fragments loaded with ldmatrix (.trans for
-// Major::MN tiles). Accumulators fp32 in registers; the epilogue adds the bias and stores directly.
+// step). float32 tensors: mma m16n8k8 tf32; each thread rounds its own landed chunks to tf32 in
+// place (cvt.rna, before the step's barrier), then fragments are read with ldmatrix from Major::K
+// tiles and plain shared loads from Major::MN ones (wgrad's A stays exact for its row sums and is
+// rounded as it is read); bfloat16 tensors: mma m16n8k16 bf16, fragments loaded with ldmatrix
+// (.trans for Major::MN tiles). Accumulators fp32 in registers; the epilogue adds the bias and
+// stores directly.
 //
 // Padding, stride and dilation live only in the gathers: a chunk whose source pixel falls outside
 // the image (or, in dgrad, whose output pixel does not exist because (i + p - k*d) is not a
@@ -379,22 +382,38 @@ struct TileLoader {
     }
   }
 
+  // Where pass p's chunk lands in the tile.
+  __device__ int chunk_offset(int p) const {
+    return kMajorK ? Tile::offset(first_row + p * kRowsPerPass, chunk_column * kChunk<T>)
+                   : Tile::offset(chunk_column * kChunk<T>, first_row + p * kRowsPerPass);
+  }
+
   // Issues this thread's cp.async chunks of the next stage's tile (not committed) and moves on
   // kBlockK: stages load in K order, one call each.
   __device__ void load(T* tile) {
-    if constexpr (kMajorK) {
-      const int k = chunk_column * kChunk<T>;
-      PANS_CONV_UNROLL
-      for (int p = 0; p < kPasses; ++p)
-        copy(tile + Tile::offset(first_row + p * kRowsPerPass, k), gather.chunk(fixed[p], steps[0]));
-      gather.advance(steps[0]);
-    } else {
-      const int mn = chunk_column * kChunk<T>;
-      PANS_CONV_UNROLL
-      for (int p = 0; p < kPasses; ++p) {
-        copy(tile + Tile::offset(mn, first_row + p * kRowsPerPass), gather.chunk(fixed[0], steps[p]));
-        gather.advance(steps[p]);
-      }
+    PANS_CONV_UNROLL
+    for (int p = 0; p < kPasses; ++p) {
+      copy(tile + chunk_offset(p), gather.chunk(fixed[kMajorK ? p : 0], steps[kMajorK ? 0 : p]));
+      if constexpr (!kMajorK) gather.advance(steps[p]);
+    }
+    if constexpr (kMajorK) gather.advance(steps[0]);
+  }
+
+  // float32: rounds this thread's chunks of a landed stage to tf32 in place (cvt.rna), once per
+  // tile element, so that the fragment reads take the bits as they are and Major::K tiles can use
+  // ldmatrix: the same operands as a cvt per fragment element, with half the cvts (every element
+  // is read by two warps) and one 16-byte shared load and store per chunk.
+  __device__ void round_to_tf32(T* tile) const {
+    static_assert(std::is_same_v<T, float>, "only float32 tiles hold tf32 operands");
+    PANS_CONV_UNROLL
+    for (int p = 0; p < kPasses; ++p) {
+      float4* chunk = reinterpret_cast<float4*>(tile + chunk_offset(p));
+      float4 v = *chunk;
+      v.x = __uint_as_float(ptx::cvt_rna_tf32(v.x));
+      v.y = __uint_as_float(ptx::cvt_rna_tf32(v.y));
+      v.z = __uint_as_float(ptx::cvt_rna_tf32(v.z));
+      v.w = __uint_as_float(ptx::cvt_rna_tf32(v.w));
+      *chunk = v;
     }
   }
 
@@ -426,8 +445,14 @@ __device__ __forceinline__ FragmentStart fragment_start(int warp_m0, int warp_n0
   using TileA = SharedTile<T, BM, kMajorA>;
   using TileB = SharedTile<T, kBlockN, kMajorB>;
   if constexpr (std::is_same_v<T, float>) {
-    const int g = lane >> 2, t = lane & 3;
-    return {TileA::offset(warp_m0 + g, t), TileB::offset(warp_n0 + g, t)};
+    // Major::K tiles: ldmatrix.x4 row addresses (lane 8j+r: A row r + 8(j%2) at K 4(j/2); B row
+    // r + 8(j/2) at K 4(j%2)); Major::MN tiles: this lane's element (g, t) of a scalar fragment.
+    const int g = lane >> 2, t = lane & 3, j = lane >> 3, r = lane & 7;
+    const int a = kMajorA == Major::K ? TileA::offset(warp_m0 + r + 8 * (j & 1), 4 * (j >> 1))
+                                      : TileA::offset(warp_m0 + g, t);
+    const int b = kMajorB == Major::K ? TileB::offset(warp_n0 + r + 8 * (j >> 1), 4 * (j & 1))
+                                      : TileB::offset(warp_n0 + g, t);
+    return {a, b};
   } else {
     const int j = lane >> 3, r = lane & 7;
     const int a = kMajorA == Major::K ? TileA::offset(warp_m0 + (lane & 15), 8 * (lane >> 4))
@@ -440,25 +465,48 @@ __device__ __forceinline__ FragmentStart fragment_start(int warp_m0, int warp_n0
 
 // acc[mt][nt] += A[warp rows][kBlockK] * B[kBlockK][warp columns] for one stage; `a` and `b` point
 // at this lane's fragment starts in the stage's tiles (fragment_start).
-template <class T, int BM, Major kMajorA, Major kMajorB, int MT, int NT>
+// kRoundA: float32 A tiles left unrounded in shared memory (wgrad, whose row sums need the exact
+// values) are rounded as each fragment element is read.
+template <class T, int BM, Major kMajorA, Major kMajorB, int MT, int NT, bool kRoundA>
 __device__ __forceinline__ void multiply_stage(const T* a, const T* b, float (&acc)[MT][NT][4]) {
   using TileA = SharedTile<T, BM, kMajorA>;
   using TileB = SharedTile<T, kBlockN, kMajorB>;
   if constexpr (std::is_same_v<T, float>) {
+    // The tiles hold tf32 values already (TileLoader::round_to_tf32). A Major::K tile's 8 x 4-float
+    // blocks are ldmatrix's 8 x 8 b16 matrices: register j of lane (g, t) is float t of row g of
+    // matrix j, which is the m16n8k8 fragment layout.
     PANS_CONV_UNROLL
     for (int kk = 0; kk < kBlockK; kk += 8) {
       std::uint32_t fa[MT][4], fb[NT][2];
       PANS_CONV_UNROLL
       for (int mt = 0; mt < MT; ++mt) {
-        fa[mt][0] = ptx::cvt_rna_tf32(a[TileA::offset(mt * 16, kk)]);
-        fa[mt][1] = ptx::cvt_rna_tf32(a[TileA::offset(mt * 16 + 8, kk)]);
-        fa[mt][2] = ptx::cvt_rna_tf32(a[TileA::offset(mt * 16, kk + 4)]);
-        fa[mt][3] = ptx::cvt_rna_tf32(a[TileA::offset(mt * 16 + 8, kk + 4)]);
+        if constexpr (kMajorA == Major::K) {
+          ptx::ldmatrix<4, false>(fa[mt], a + TileA::offset(mt * 16, kk));
+        } else {
+          static_assert(kMajorA == Major::MN || !kRoundA, "unrounded A tiles are Major::MN");
+          const auto bits = [](float v) { return kRoundA ? ptx::cvt_rna_tf32(v) : __float_as_uint(v); };
+          fa[mt][0] = bits(a[TileA::offset(mt * 16, kk)]);
+          fa[mt][1] = bits(a[TileA::offset(mt * 16 + 8, kk)]);
+          fa[mt][2] = bits(a[TileA::offset(mt * 16, kk + 4)]);
+          fa[mt][3] = bits(a[TileA::offset(mt * 16 + 8, kk + 4)]);
+        }
       }
       PANS_CONV_UNROLL
-      for (int nt = 0; nt < NT; ++nt) {
-        fb[nt][0] = ptx::cvt_rna_tf32(b[TileB::offset(nt * 8, kk)]);
-        fb[nt][1] = ptx::cvt_rna_tf32(b[TileB::offset(nt * 8, kk + 4)]);
+      for (int nt = 0; nt < NT; nt += 2) {
+        if constexpr (kMajorB == Major::K) {
+          std::uint32_t four[4];
+          ptx::ldmatrix<4, false>(four, b + TileB::offset(nt * 8, kk));
+          fb[nt][0] = four[0];
+          fb[nt][1] = four[1];
+          fb[nt + 1][0] = four[2];
+          fb[nt + 1][1] = four[3];
+        } else {
+          PANS_CONV_UNROLL
+          for (int half = 0; half < 2; ++half) {
+            fb[nt + half][0] = __float_as_uint(b[TileB::offset((nt + half) * 8, kk)]);
+            fb[nt + half][1] = __float_as_uint(b[TileB::offset((nt + half) * 8, kk + 4)]);
+          }
+        }
       }
       PANS_CONV_UNROLL
       for (int mt = 0; mt < MT; ++mt) {
@@ -531,9 +579,9 @@ constexpr std::size_t shared_bytes_for(Major a, Major b) {
 // opts in above 48 KiB (an H100 fits 2 float32 blocks of BM 128 per SM by shared memory; ~160
 // registers per thread would allow 3).
 // Bound: compute on the large layers: a stage brings (BM+64)*32 elements for 2*BM*64*32 flops,
-// 21 flops/byte of L2 traffic at BM 128 in float32 (43 in bfloat16). With mma.sync, 64-wide N
-// tiles and (for tf32) plain shared loads plus a cvt per fragment element, expect it well below
-// the tensor-core peak (docs/benchmarks.md#ceilings); unmeasured.
+// 21 flops/byte of L2 traffic at BM 128 in float32 (43 in bfloat16). Instruction issue caps the
+// main loop below the tensor-core peak: bench/kernel_profile reads the cap from the SASS
+// (docs/kernel_profile.md); unmeasured on a GPU.
 // Precondition: see the file comment; blockDim = kThreads.
 template <class T, class OutT, int BM, class GatherA, class GatherB>
 __global__ void __launch_bounds__(kThreads)
@@ -591,6 +639,11 @@ __global__ void __launch_bounds__(kThreads)
   int read_a = fragments.a, read_b = TileA::kElements + fragments.b;
   for (int i = 0; i < tiles; ++i) {
     ptx::cp_async_wait_group<kStages - 2>();
+    if constexpr (std::is_same_v<T, float>) {
+      // This thread's chunks of stage i have landed; it alone touches them until the barrier.
+      if constexpr (!kRowSums) load_a.round_to_tf32(shared + read);
+      load_b.round_to_tf32(shared + read + TileA::kElements);
+    }
     // Stage i is visible to every thread, and every thread has finished multiplying stage i-1,
     // whose buffer the load below refills.
     __syncthreads();
@@ -599,7 +652,8 @@ __global__ void __launch_bounds__(kThreads)
       load_b.load(shared + write + TileA::kElements);
     }
     ptx::cp_async_commit_group();
-    multiply_stage<T, BM, kMajorA, kMajorB, MT, NT>(shared + read_a, shared + read_b, acc);
+    multiply_stage<T, BM, kMajorA, kMajorB, MT, NT, std::is_same_v<T, float> && kRowSums>(shared + read_a,
+                                                                                         shared + read_b, acc);
     if constexpr (kRowSums) {
       if (sum_rows) {
         PANS_CONV_UNROLL
