@@ -142,8 +142,8 @@ struct ForwardInputGather {
   }
   __device__ Chunk chunk(const Fixed& f, const Step& t) const {
     // t.ky < KH: k < K, as K = KH*KW*Cin.
-    const bool inside = f.valid && t.ky < s.kernel_height && in_range(f.iy0 + t.dy, s.in_height) &&
-                        in_range(f.ix0 + t.dx, s.in_width);
+    const bool inside =
+        f.valid && t.ky < s.kernel_height && in_range(f.iy0 + t.dy, s.in_height) && in_range(f.ix0 + t.dx, s.in_width);
     return {f.offset + t.offset, inside};
   }
   __device__ const T* base() const { return x; }
@@ -169,9 +169,7 @@ struct ForwardWeightGather {
   }
   __device__ Step step(int k) const { return {k}; }
   __device__ void advance(Step& t) const { t.k += kBlockK; }
-  __device__ Chunk chunk(const Fixed& f, const Step& t) const {
-    return {f.row + t.k, f.valid && t.k < depth()};
-  }
+  __device__ Chunk chunk(const Fixed& f, const Step& t) const { return {f.row + t.k, f.valid && t.k < depth()}; }
   __device__ const T* base() const { return w; }
 };
 
@@ -448,10 +446,10 @@ __device__ __forceinline__ FragmentStart fragment_start(int warp_m0, int warp_n0
     // Major::K tiles: ldmatrix.x4 row addresses (lane 8j+r: A row r + 8(j%2) at K 4(j/2); B row
     // r + 8(j/2) at K 4(j%2)); Major::MN tiles: this lane's element (g, t) of a scalar fragment.
     const int g = lane >> 2, t = lane & 3, j = lane >> 3, r = lane & 7;
-    const int a = kMajorA == Major::K ? TileA::offset(warp_m0 + r + 8 * (j & 1), 4 * (j >> 1))
-                                      : TileA::offset(warp_m0 + g, t);
-    const int b = kMajorB == Major::K ? TileB::offset(warp_n0 + r + 8 * (j >> 1), 4 * (j & 1))
-                                      : TileB::offset(warp_n0 + g, t);
+    const int a =
+        kMajorA == Major::K ? TileA::offset(warp_m0 + r + 8 * (j & 1), 4 * (j >> 1)) : TileA::offset(warp_m0 + g, t);
+    const int b =
+        kMajorB == Major::K ? TileB::offset(warp_n0 + r + 8 * (j >> 1), 4 * (j & 1)) : TileB::offset(warp_n0 + g, t);
     return {a, b};
   } else {
     const int j = lane >> 3, r = lane & 7;
@@ -549,14 +547,25 @@ __device__ __forceinline__ void multiply_stage(const T* a, const T* b, float (&a
 
 // What the kernel writes: C (+ bias[col]) to out[z * split_stride + row * n + col], and, when
 // row_sums is set, the sums over this split's K of each A row (wgrad: the dbias partials) to
-// row_sums[z * split_stride + row].
+// row_sums[z * split_stride + row]. paired: every (row, even col) element of out is aligned for
+// a two-element store (the launcher checks out, n and split_stride), so a thread's adjacent
+// accumulator columns go out in one store.
 template <class OutT>
 struct Epilogue {
   OutT* out;
   const float* bias;
   float* row_sums;
   std::int64_t split_stride;
+  bool paired;
 };
+
+__device__ __forceinline__ void store_pair_from_float(float* at, float a, float b) {
+  *reinterpret_cast<float2*>(at) = make_float2(a, b);
+}
+__device__ __forceinline__ void store_pair_from_float(bf16* at, float a, float b) {
+  const bf16 low = float_to_bf16(a), high = float_to_bf16(b);
+  *reinterpret_cast<std::uint32_t*>(at) = std::uint32_t(low.bits) | std::uint32_t(high.bits) << 16;
+}
 
 struct GemmExtent {
   int m, n, k;
@@ -653,7 +662,7 @@ __global__ void __launch_bounds__(kThreads)
     }
     ptx::cp_async_commit_group();
     multiply_stage<T, BM, kMajorA, kMajorB, MT, NT, std::is_same_v<T, float> && kRowSums>(shared + read_a,
-                                                                                         shared + read_b, acc);
+                                                                                          shared + read_b, acc);
     if constexpr (kRowSums) {
       if (sum_rows) {
         PANS_CONV_UNROLL
@@ -680,12 +689,20 @@ __global__ void __launch_bounds__(kThreads)
         const int row = block_m0 + warp_m0 + mt * 16 + g + 8 * half;
         const int col = block_n0 + warp_n0 + nt * 8 + 2 * t;
         if (row >= e.m) continue;
-        OutT* out = epilogue.out + split_offset + std::int64_t(row) * e.n;
+        OutT* out = epilogue.out + split_offset + std::int64_t(row) * e.n + col;
+        const float* c = acc[mt][nt] + 2 * half;
+        if (epilogue.paired && col + 1 < e.n) {
+          // The thread's two adjacent columns in one store.
+          const float bias0 = epilogue.bias != nullptr ? epilogue.bias[col] : 0.0f;
+          const float bias1 = epilogue.bias != nullptr ? epilogue.bias[col + 1] : 0.0f;
+          store_pair_from_float(out, c[0] + bias0, c[1] + bias1);
+          continue;
+        }
         PANS_CONV_UNROLL
         for (int j = 0; j < 2; ++j) {
           if (col + j >= e.n) continue;
           const float bias = epilogue.bias != nullptr ? epilogue.bias[col + j] : 0.0f;
-          store_from_float(out + col + j, acc[mt][nt][2 * half + j] + bias);
+          store_from_float(out + j, c[j] + bias);
         }
       }
     }
