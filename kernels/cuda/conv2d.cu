@@ -184,10 +184,10 @@ void backward_input_implicit_gemm(const Conv2dGeometry& g, const T* dy, const T*
   const GemmExtent e =
       whole_k(g.batch * g.in_height * g.in_width, g.in_channels, g.kernel_height * g.kernel_width * g.out_channels);
   if (e.m == 0 || e.n == 0) return;
-  launch_implicit_gemm<T>("conv2d_implicit_gemm_mma (backward input)", block_m_for(tiling, e.m, e.n, false), e, 1,
-                          implicit_gemm::BackwardInputGradGather<T>{s, dy},
-                          implicit_gemm::BackwardInputWeightGather<T>{s, w},
-                          Epilogue<T>{dx, nullptr, nullptr, 0, false});
+  launch_implicit_gemm<T>(
+      "conv2d_implicit_gemm_mma (backward input)", block_m_for(tiling, e.m, e.n, false), e, 1,
+      implicit_gemm::BackwardInputGradGather<T>{s, dy, g.dilation / g.stride, g.dilation % g.stride},
+      implicit_gemm::BackwardInputWeightGather<T>{s, w}, Epilogue<T>{dx, nullptr, nullptr, 0, false});
 }
 
 template <class T>

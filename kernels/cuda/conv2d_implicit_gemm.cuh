@@ -182,6 +182,7 @@ struct BackwardInputGradGather {
   static constexpr Major kMajor = Major::K;
   BasicConv2dGeometry<int> s;
   const T* dy;
+  int dilation_q, dilation_r;  // d / s and d % s, divided by the launcher
   struct Fixed {
     int offset;  // of dy[n, oy0, ox0, 0]
     int oy0, ox0;
@@ -190,7 +191,8 @@ struct BackwardInputGradGather {
   };
   struct Step {
     int ky, kx, channel;
-    int qy, qx, residue, offset;  // (ky*d) / s, (kx*d) / s, (ky*d % s) * s + kx*d % s, channel - (qy*Wo + qx)*Co
+    int qy, ry, qx, rx;   // ky*d = s*qy + ry, kx*d = s*qx + rx
+    int residue, offset;  // ry * s + rx, channel - (qy*Wo + qx)*Co
   };
   __device__ Fixed fixed(int m) const {
     const bool valid = m < s.batch * s.in_height * s.in_width;
@@ -200,32 +202,37 @@ struct BackwardInputGradGather {
     return {((n * s.out_height + oy0) * s.out_width + ox0) * s.out_channels, oy0, ox0,
             ty % s.stride * s.stride + tx % s.stride, valid};
   }
-  // Divides, but runs once per thread and then once per tap, not per chunk.
-  __device__ Step at(int ky, int kx, int channel) const {
-    const int dy = ky * s.dilation, dx = kx * s.dilation;
-    const int qy = dy / s.stride, qx = dx / s.stride;
-    return {ky,
-            kx,
-            channel,
-            qy,
-            qx,
-            (dy - qy * s.stride) * s.stride + dx - qx * s.stride,
-            channel - (qy * s.out_width + qx) * s.out_channels};
+  __device__ Step at(int ky, int kx, int channel, int qy, int ry, int qx, int rx) const {
+    return {ky, kx, channel, qy, ry, qx, rx, ry * s.stride + rx, channel - (qy * s.out_width + qx) * s.out_channels};
   }
-  __device__ Step step(int k) const {
+  __device__ Step step(int k) const {  // divides: once per thread
     const int tap = k / s.out_channels;
-    return at(tap / s.kernel_width, tap % s.kernel_width, k % s.out_channels);
+    const int dy = tap / s.kernel_width * s.dilation, dx = tap % s.kernel_width * s.dilation;
+    return at(tap / s.kernel_width, tap % s.kernel_width, k % s.out_channels, dy / s.stride, dy % s.stride,
+              dx / s.stride, dx % s.stride);
   }
+  // A tap further along x, or at the row's end back to kx = 0 and down one: the tap's (q, r) move
+  // by (d / s, d % s), r carrying into q, so the wrap divides nothing either.
   __device__ void advance(Step& t) const {
     t.channel += kBlockK;
     t.offset += kBlockK;
     if (t.channel < s.out_channels) return;
-    int ky = t.ky, kx = t.kx, channel = t.channel;
+    int ky = t.ky, kx = t.kx, channel = t.channel, qy = t.qy, ry = t.ry, qx = t.qx, rx = t.rx;
     do {
       channel -= s.out_channels;
-      if (++kx == s.kernel_width) kx = 0, ++ky;
+      if (++kx == s.kernel_width) {
+        kx = qx = rx = 0;
+        ++ky;
+        qy += dilation_q;
+        ry += dilation_r;
+        if (ry >= s.stride) ry -= s.stride, ++qy;
+      } else {
+        qx += dilation_q;
+        rx += dilation_r;
+        if (rx >= s.stride) rx -= s.stride, ++qx;
+      }
     } while (channel >= s.out_channels);
-    t = at(ky, kx, channel);
+    t = at(ky, kx, channel, qy, ry, qx, rx);
   }
   __device__ Chunk chunk(const Fixed& f, const Step& t) const {
     const bool inside = f.valid && t.ky < s.kernel_height && f.residue == t.residue &&
