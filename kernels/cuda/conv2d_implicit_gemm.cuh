@@ -41,6 +41,7 @@
 
 #include "kernels/cuda/launch.h"
 #include "kernels/cuda/ptx.h"
+#include "kernels/cuda/tf32.h"
 #include "kernels/shared/conv2d_geometry.h"
 #include "kernels/shared/float_storage.h"
 #include "tensor/dtype.h"
@@ -404,7 +405,7 @@ struct TileLoader {
     if constexpr (kMajorK) gather.advance(steps[0]);
   }
 
-  // float32: rounds this thread's chunks of a landed stage to tf32 in place (cvt.rna), once per
+  // float32: rounds this thread's chunks of a landed stage to tf32 in place (kernels/cuda/tf32.h), once per
   // tile element, so that the fragment reads take the bits as they are and Major::K tiles can use
   // ldmatrix: the same operands as a cvt per fragment element, with half the cvts (every element
   // is read by two warps) and one 16-byte shared load and store per chunk.
@@ -414,10 +415,10 @@ struct TileLoader {
     for (int p = 0; p < kPasses; ++p) {
       float4* chunk = reinterpret_cast<float4*>(tile + chunk_offset(p));
       float4 v = *chunk;
-      v.x = __uint_as_float(ptx::cvt_rna_tf32(v.x));
-      v.y = __uint_as_float(ptx::cvt_rna_tf32(v.y));
-      v.z = __uint_as_float(ptx::cvt_rna_tf32(v.z));
-      v.w = __uint_as_float(ptx::cvt_rna_tf32(v.w));
+      v.x = __uint_as_float(tf32_rounded_bits(v.x));
+      v.y = __uint_as_float(tf32_rounded_bits(v.y));
+      v.z = __uint_as_float(tf32_rounded_bits(v.z));
+      v.w = __uint_as_float(tf32_rounded_bits(v.w));
       *chunk = v;
     }
   }
@@ -489,7 +490,7 @@ __device__ __forceinline__ void multiply_stage(const T* a, const T* b, float (&a
           ptx::ldmatrix<4, false>(fa[mt], a + TileA::offset(mt * 16, kk));
         } else {
           static_assert(kMajorA == Major::MN || !kRoundA, "unrounded A tiles are Major::MN");
-          const auto bits = [](float v) { return kRoundA ? ptx::cvt_rna_tf32(v) : __float_as_uint(v); };
+          const auto bits = [](float v) { return kRoundA ? tf32_rounded_bits(v) : __float_as_uint(v); };
           fa[mt][0] = bits(a[TileA::offset(mt * 16, kk)]);
           fa[mt][1] = bits(a[TileA::offset(mt * 16 + 8, kk)]);
           fa[mt][2] = bits(a[TileA::offset(mt * 16, kk + 4)]);
