@@ -19,11 +19,11 @@
 // a (BM/2) x 32 tile = (BM/32) x 4 mma tiles of 16 x 8. K advances 32 elements per step through a
 // 3-stage cp.async pipeline (stage i+2 loads while stage i is multiplied; one __syncthreads per
 // step). float32 tensors: mma m16n8k8 tf32; each thread rounds its own landed chunks to tf32 in
-// place (cvt.rna, before the step's barrier), then fragments are read with ldmatrix from Major::K
-// tiles and plain shared loads from Major::MN ones (wgrad's A stays exact for its row sums and is
-// rounded as it is read); bfloat16 tensors: mma m16n8k16 bf16, fragments loaded with ldmatrix
-// (.trans for Major::MN tiles). Accumulators fp32 in registers; the epilogue adds the bias and
-// stores directly.
+// place (kernels/cuda/tf32.h, before the step's barrier), then fragments are read with ldmatrix
+// from Major::K tiles and plain shared loads from Major::MN ones (wgrad's A stays exact for its
+// row sums and is rounded as it is read); bfloat16 tensors: mma m16n8k16 bf16, fragments loaded
+// with ldmatrix (.trans for Major::MN tiles). Accumulators fp32 in registers; the epilogue adds
+// the bias and stores directly, two adjacent columns per store where out is aligned for it.
 //
 // Padding, stride and dilation live only in the gathers: a chunk whose source pixel falls outside
 // the image (or, in dgrad, whose output pixel does not exist because (i + p - k*d) is not a
@@ -405,10 +405,10 @@ struct TileLoader {
     if constexpr (kMajorK) gather.advance(steps[0]);
   }
 
-  // float32: rounds this thread's chunks of a landed stage to tf32 in place (kernels/cuda/tf32.h), once per
-  // tile element, so that the fragment reads take the bits as they are and Major::K tiles can use
-  // ldmatrix: the same operands as a cvt per fragment element, with half the cvts (every element
-  // is read by two warps) and one 16-byte shared load and store per chunk.
+  // float32: rounds this thread's chunks of a landed stage to tf32 in place (kernels/cuda/tf32.h),
+  // once per tile element, so that the fragment reads take the bits as they are and Major::K tiles
+  // can use ldmatrix: the same operands as rounding each fragment element, with half the roundings
+  // (every element is read by two warps) and one 16-byte shared load and store per chunk.
   __device__ void round_to_tf32(T* tile) const {
     static_assert(std::is_same_v<T, float>, "only float32 tiles hold tf32 operands");
     PANS_CONV_UNROLL
