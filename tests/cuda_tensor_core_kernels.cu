@@ -3,6 +3,7 @@
 // the documented layouts, and on the emulator they check the emulator against the same documents.
 #include "kernels/cuda/launch.h"
 #include "kernels/cuda/ptx.h"
+#include "kernels/cuda/tf32.h"
 #include "tests/cuda_tensor_core_kernels.h"
 
 namespace pans::test {
@@ -70,6 +71,11 @@ __global__ void cvt_tf32_kernel(const float* in, std::uint32_t* out, int count) 
   if (i < count) out[i] = cuda::ptx::cvt_rna_tf32(in[i]);
 }
 
+__global__ void tf32_rounded_bits_kernel(const float* in, std::uint32_t* out, int count) {
+  const int i = int(threadIdx.x);
+  if (i < count) out[i] = cuda::tf32_rounded_bits(in[i]);
+}
+
 __global__ void cp_async_kernel(const unsigned char* source, const int* sizes, unsigned char* out) {
   unsigned char* staging = pans::cuda::dynamic_shared<unsigned char>();
   const int lane = int(threadIdx.x);
@@ -121,6 +127,11 @@ void ldmatrix_probe(const std::uint16_t* matrices, int count, bool transpose, st
 
 void cvt_tf32_probe(const float* in, std::uint32_t* out, int count) {
   cuda::launch("cvt_tf32_kernel", cvt_tf32_kernel, 1, 64, 0, cudaStreamLegacy, in, out, count);
+  finish();
+}
+
+void tf32_rounded_bits_probe(const float* in, std::uint32_t* out, int count) {
+  cuda::launch("tf32_rounded_bits_kernel", tf32_rounded_bits_kernel, 1, 64, 0, cudaStreamLegacy, in, out, count);
   finish();
 }
 

@@ -15,6 +15,8 @@ void mma_bf16_tile(const std::uint16_t* a, const std::uint16_t* b, const float* 
 void ldmatrix_probe(const std::uint16_t* matrices, int count, bool transpose, std::uint32_t* out);
 // out[i] = bits of cvt.rna.tf32.f32(in[i]) for i < count (one thread per value).
 void cvt_tf32_probe(const float* in, std::uint32_t* out, int count);
+// cuda::tf32_rounded_bits of in[i] (kernels/cuda/tf32.h), count <= 64.
+void tf32_rounded_bits_probe(const float* in, std::uint32_t* out, int count);
 // One warp: lane l cp.async's 16 bytes from source + 16 l with source size sizes[l] into shared
 // memory, waits, and writes the 16 bytes to out + 16 l.
 void cp_async_probe(const unsigned char* source, const int* sizes, unsigned char* out);

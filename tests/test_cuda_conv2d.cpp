@@ -33,6 +33,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <limits>
 #include <string>
 #include <vector>
@@ -371,6 +372,27 @@ TEST_CASE_TEMPLATE("cuda conv2d is deterministic: the same call twice gives the 
     CHECK(same_bits(dw, dw_again));
     CHECK(same_bits(dbias, dbias_again));
   }
+}
+
+// The epilogue stores two adjacent columns at once where the output is aligned for it; an output
+// one element off that alignment takes the one-element stores, with the same bits (a paired store
+// there would fault on a GPU, and UBSan reports it in the emulator's sanitizer build).
+TEST_CASE_TEMPLATE("cuda conv2d tensor cores write an output at an odd element offset", T, float, bf16) {
+  const Problem p(kCases[4], dtype_of<T>);  // 3x3/2, 64 -> 24: every pass on tensor cores
+  const Variant v{"tensor cores", false, Conv2dAlgo::ImplicitGemmTensorCore, {64, 0}};
+  const Tensor x = p.x.to(gpu()), w = p.w.to(gpu()), bias = p.bias.to(gpu()), dy = p.dy.to(gpu());
+  const Shape y_shape{p.g.batch, p.g.out_height, p.g.out_width, p.g.out_channels};
+  const auto odd_view = [&](const Shape& shape) {  // elements 1 .. n of a flat buffer of n + 1
+    std::int64_t n = 1;
+    for (std::int64_t extent : shape) n *= extent;
+    return nan_tensor({n + 1}, p.dtype).narrow(0, 1, n).reshape(shape);
+  };
+  Tensor y = odd_view(y_shape), dx = odd_view(p.x.shape());
+  REQUIRE(reinterpret_cast<std::uintptr_t>(y.data<T>()) % (2 * sizeof(T)) != 0);
+  cuda::conv2d_forward<T>(v.algo, p.g, x.data<T>(), w.data<T>(), bias.data<float>(), y.data<T>(), v.tiling);
+  cuda::conv2d_backward_input<T>(v.algo, p.g, dy.data<T>(), w.data<T>(), dx.data<T>(), v.tiling);
+  CHECK(same_bits(on_cpu(y), run_forward(p, v)));
+  CHECK(same_bits(on_cpu(dx), run_backward_input(p, v)));
 }
 
 TEST_CASE("cuda conv2d without bias, and the dtype rules of mixed precision") {

@@ -112,22 +112,28 @@ TEST_CASE("ldmatrix x1, x2, x4, with and without trans") {
     }
 }
 
-TEST_CASE("cvt.rna.tf32.f32 rounds to nearest, ties away from zero") {
+// The roundings of tf32 operands: cvt.rna.tf32.f32, and tf32_rounded_bits (kernels/cuda/tf32.h),
+// which must agree with it in the 19 bits mma reads.
+std::vector<float> tf32_rounding_inputs() {
   const float one = 1.0f, ulp11 = std::ldexp(1.0f, -11), ulp10 = std::ldexp(1.0f, -10);
-  const std::vector<float> inputs = {0.0f,
-                                     -0.0f,
-                                     one,
-                                     one + ulp11,            // a tie: away from zero, to 1 + 2^-10
-                                     -(one + ulp11),         // the negative tie
-                                     one + ulp11 - std::ldexp(1.0f, -23),  // just below the tie: down
-                                     one + ulp10 + ulp11,    // a tie above an odd mantissa: away
-                                     3.14159265f,
-                                     -2.71828183f,
-                                     1e-30f,
-                                     6.5e4f,
-                                     std::numeric_limits<float>::max(),  // rounds up into infinity
-                                     std::numeric_limits<float>::infinity(),
-                                     -std::numeric_limits<float>::infinity()};
+  return {0.0f,
+          -0.0f,
+          one,
+          one + ulp11,                          // a tie: away from zero, to 1 + 2^-10
+          -(one + ulp11),                       // the negative tie
+          one + ulp11 - std::ldexp(1.0f, -23),  // just below the tie: down
+          one + ulp10 + ulp11,                  // a tie above an odd mantissa: away
+          3.14159265f,
+          -2.71828183f,
+          1e-30f,
+          6.5e4f,
+          std::numeric_limits<float>::max(),  // rounds up into infinity
+          std::numeric_limits<float>::infinity(),
+          -std::numeric_limits<float>::infinity()};
+}
+
+TEST_CASE("cvt.rna.tf32.f32 rounds to nearest, ties away from zero") {
+  const std::vector<float> inputs = tf32_rounding_inputs();
   const Tensor in = Tensor::from_vector(inputs, {std::int64_t(inputs.size())}).to(gpu());
   Tensor out = Tensor::zeros({std::int64_t(inputs.size())}, DType::I32, gpu());
   cvt_tf32_probe(in.data<float>(), reinterpret_cast<std::uint32_t*>(out.data<std::int32_t>()), int(inputs.size()));
@@ -138,12 +144,32 @@ TEST_CASE("cvt.rna.tf32.f32 rounds to nearest, ties away from zero") {
   }
 }
 
+TEST_CASE("tf32_rounded_bits matches cvt.rna in the bits mma reads") {
+  std::vector<float> inputs = tf32_rounding_inputs();
+  inputs.push_back(std::numeric_limits<float>::quiet_NaN());
+  const Tensor in = Tensor::from_vector(inputs, {std::int64_t(inputs.size())}).to(gpu());
+  Tensor rounded = Tensor::zeros({std::int64_t(inputs.size())}, DType::I32, gpu());
+  Tensor converted = Tensor::zeros({std::int64_t(inputs.size())}, DType::I32, gpu());
+  tf32_rounded_bits_probe(in.data<float>(), reinterpret_cast<std::uint32_t*>(rounded.data<std::int32_t>()),
+                          int(inputs.size()));
+  cvt_tf32_probe(in.data<float>(), reinterpret_cast<std::uint32_t*>(converted.data<std::int32_t>()),
+                 int(inputs.size()));
+  const std::vector<std::int32_t> got = on_cpu(rounded).to_vector<std::int32_t>();
+  const std::vector<std::int32_t> expected = on_cpu(converted).to_vector<std::int32_t>();
+  constexpr std::uint32_t kTf32Bits = 0xFFFFE000u;
+  for (std::size_t i = 0; i < inputs.size(); ++i) {
+    CAPTURE(inputs[i]);
+    CHECK((std::uint32_t(got[i]) & kTf32Bits) == (std::uint32_t(expected[i]) & kTf32Bits));
+  }
+}
+
 TEST_CASE("cp.async copies 16 bytes and zero-fills past the source size") {
   std::vector<std::int32_t> source(32 * 4), sizes(32);
   for (std::size_t i = 0; i < source.size(); ++i) source[i] = std::int32_t(0x01010101u * std::uint32_t(i % 200 + 1));
   const int pattern[4] = {0, 4, 12, 16};
   for (int lane = 0; lane < 32; ++lane) sizes[std::size_t(lane)] = pattern[lane % 4];
-  const Tensor tsource = Tensor::from_vector(source, {128}).to(gpu()), tsizes = Tensor::from_vector(sizes, {32}).to(gpu());
+  const Tensor tsource = Tensor::from_vector(source, {128}).to(gpu()),
+               tsizes = Tensor::from_vector(sizes, {32}).to(gpu());
   Tensor out = Tensor::zeros({128}, DType::I32, gpu());
   cp_async_probe(reinterpret_cast<const unsigned char*>(tsource.data<std::int32_t>()), tsizes.data<std::int32_t>(),
                  reinterpret_cast<unsigned char*>(out.data<std::int32_t>()));

@@ -10,6 +10,7 @@
 // writes partial sums (=) to scratch, then conv2d_weight_grad_reduce_splits adds the splits in
 // index order to dw and dbias (+=). No float atomics anywhere.
 #include <algorithm>
+#include <cstdint>
 #include <limits>
 
 #include "kernels/cuda/conv2d.h"
@@ -53,6 +54,21 @@ BasicConv2dGeometry<int> int_geometry(const Conv2dGeometry& g) {
           int(g.kernel_width), int(g.out_height),
           int(g.out_width),    g.stride,
           g.padding,           g.dilation};
+}
+
+// The implicit-GEMM gathers keep 32-bit element offsets (kernels/cuda/conv2d_implicit_gemm.cuh):
+// each operand's elements must fit an int, plus the overshoot of the offsets computed for zero
+// chunks (padding rows and columns, up to a stage past the last pixel; never read).
+void check_implicit_gemm_offsets(const Conv2dGeometry& g) {
+  const std::int64_t width = std::max(g.in_width, g.out_width), channels = std::max(g.in_channels, g.out_channels);
+  const std::int64_t overshoot =
+      ((g.kernel_height + g.kernel_width) * g.dilation + 2 * g.padding + 2 * implicit_gemm::kBlockK * g.stride + 4) *
+      (width + 1) * channels;
+  for (std::int64_t elements :
+       {g.batch * g.in_height * g.in_width * g.in_channels, g.batch * g.out_height * g.out_width * g.out_channels,
+        g.out_channels * weight_depth(g)})
+    PANS_CHECK(elements <= std::numeric_limits<int>::max() - overshoot, "conv2d: a tensor of ", elements,
+               " elements exceeds the implicit GEMM's 32-bit offsets");
 }
 
 [[noreturn]] void fail_not_native(Conv2dAlgo algo) {
@@ -115,12 +131,21 @@ WeightGradSplits implicit_gemm_splits(const Conv2dGeometry& g, Conv2dTiling tili
   return {int(ceil_div(k_tiles, per_split)), int(per_split)};  // no empty split
 }
 
+// Whether the epilogue may store two adjacent columns at once: every (row, even col) element of the
+// output, in every split, is aligned to two elements.
+template <class OutT>
+bool pairs_aligned(const Epilogue<OutT>& epilogue, const GemmExtent& e) {
+  return reinterpret_cast<std::uintptr_t>(epilogue.out) % (2 * sizeof(OutT)) == 0 && e.n % 2 == 0 &&
+         epilogue.split_stride % 2 == 0;
+}
+
 template <class T, class OutT, int BM, class GatherA, class GatherB>
 void launch_implicit_gemm(const char* name, const GemmExtent& e, int splits, const GatherA& a, const GatherB& b,
-                          const Epilogue<OutT>& epilogue) {
+                          Epilogue<OutT> epilogue) {
+  epilogue.paired = pairs_aligned(epilogue, e);
   auto* kernel = implicit_gemm::conv2d_implicit_gemm_mma<T, OutT, BM, GatherA, GatherB>;
   constexpr std::size_t bytes = implicit_gemm::shared_bytes_for<T, BM>(GatherA::kMajor, GatherB::kMajor);
-  set_max_dynamic_shared_bytes(kernel, bytes);  // per call: the attribute is per device
+  set_max_dynamic_shared_bytes(kernel, bytes);
   const std::int64_t n_tiles = ceil_div(e.n, implicit_gemm::kBlockN);
   PANS_CHECK(n_tiles <= kMaxGridYZ, "conv2d: ", e.n, " GEMM columns exceed the grid");
   launch(name, kernel, dim3(unsigned(ceil_div(e.m, BM)), unsigned(n_tiles), unsigned(splits)), implicit_gemm::kThreads,
@@ -144,36 +169,40 @@ template <class T>
 void forward_implicit_gemm(const Conv2dGeometry& g, const T* x, const T* w, const float* bias, T* y,
                            Conv2dTiling tiling) {
   const BasicConv2dGeometry<int> s = int_geometry(g);
+  check_implicit_gemm_offsets(g);
   const GemmExtent e = whole_k(output_pixels(g), g.out_channels, weight_depth(g));
   if (e.m == 0 || e.n == 0) return;
   launch_implicit_gemm<T>("conv2d_implicit_gemm_mma (forward)", block_m_for(tiling, e.m, e.n, false), e, 1,
                           implicit_gemm::ForwardInputGather<T>{s, x}, implicit_gemm::ForwardWeightGather<T>{s, w},
-                          Epilogue<T>{y, bias, nullptr, 0});
+                          Epilogue<T>{y, bias, nullptr, 0, false});
 }
 
 template <class T>
 void backward_input_implicit_gemm(const Conv2dGeometry& g, const T* dy, const T* w, T* dx, Conv2dTiling tiling) {
   const BasicConv2dGeometry<int> s = int_geometry(g);
+  check_implicit_gemm_offsets(g);
   const GemmExtent e =
       whole_k(g.batch * g.in_height * g.in_width, g.in_channels, g.kernel_height * g.kernel_width * g.out_channels);
   if (e.m == 0 || e.n == 0) return;
-  launch_implicit_gemm<T>("conv2d_implicit_gemm_mma (backward input)", block_m_for(tiling, e.m, e.n, false), e, 1,
-                          implicit_gemm::BackwardInputGradGather<T>{s, dy},
-                          implicit_gemm::BackwardInputWeightGather<T>{s, w}, Epilogue<T>{dx, nullptr, nullptr, 0});
+  launch_implicit_gemm<T>(
+      "conv2d_implicit_gemm_mma (backward input)", block_m_for(tiling, e.m, e.n, false), e, 1,
+      implicit_gemm::BackwardInputGradGather<T>{s, dy, g.dilation / g.stride, g.dilation % g.stride},
+      implicit_gemm::BackwardInputWeightGather<T>{s, w}, Epilogue<T>{dx, nullptr, nullptr, 0, false});
 }
 
 template <class T>
 void backward_weight_implicit_gemm(const Conv2dGeometry& g, const T* dy, const T* x, float* dw, float* dbias,
                                    float* scratch, Conv2dTiling tiling) {
   const BasicConv2dGeometry<int> s = int_geometry(g);
+  check_implicit_gemm_offsets(g);
   const std::int64_t m = g.out_channels, n = weight_depth(g);
   if (m == 0 || n == 0) return;
   const WeightGradSplits split = implicit_gemm_splits(g, tiling);
   const GemmExtent e{int(m), int(n), int(output_pixels(g)), split.k_tiles_per_split};
-  launch_implicit_gemm<T>("conv2d_implicit_gemm_mma (backward weight)", block_m_for(tiling, m, n, true), e,
-                          split.splits, implicit_gemm::WeightGradOutputGather<T>{s, dy},
-                          implicit_gemm::WeightGradInputGather<T>{s, x},
-                          Epilogue<float>{scratch, nullptr, dbias != nullptr ? scratch + m * n : nullptr, m * n + m});
+  launch_implicit_gemm<T>(
+      "conv2d_implicit_gemm_mma (backward weight)", block_m_for(tiling, m, n, true), e, split.splits,
+      implicit_gemm::WeightGradOutputGather<T>{s, dy}, implicit_gemm::WeightGradInputGather<T>{s, x},
+      Epilogue<float>{scratch, nullptr, dbias != nullptr ? scratch + m * n : nullptr, m * n + m, false});
   reduce_splits(g, split.splits, scratch, dw, dbias);
 }
 

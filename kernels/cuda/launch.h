@@ -10,6 +10,8 @@
 #include <cuda_runtime.h>
 
 #include <cstdint>
+#include <map>
+#include <mutex>
 #include <tuple>
 #include <type_traits>
 #include <utility>
@@ -23,14 +25,27 @@
 
 namespace pans::cuda {
 
-// Lets `kernel` use up to `bytes` of dynamic shared memory (above 48 KiB needs this opt-in).
+// Lets `kernel` use up to `bytes` of dynamic shared memory (above 48 KiB needs this opt-in). The
+// attribute belongs to the kernel on the current device and stays set, so it is asked for once per
+// kernel and device (and again only for more bytes): launchers call this before every launch, and
+// cudaFuncSetAttribute is a driver call a launch should not repeat.
 template <class... Params>
 void set_max_dynamic_shared_bytes(void (*kernel)(Params...), std::size_t bytes) {
+  static std::mutex mutex;
+  static std::map<std::pair<const void*, int>, std::size_t> granted;
+  int device = 0;  // the emulator is one device
+#ifndef PANS_SIMT_EMU
+  PANS_CUDA_CHECK(cudaGetDevice(&device));
+#endif
+  const std::lock_guard<std::mutex> lock(mutex);
+  std::size_t& allowed = granted[{reinterpret_cast<const void*>(kernel), device}];
+  if (allowed >= bytes) return;
 #ifdef PANS_SIMT_EMU
   emu::set_max_dynamic_shared_bytes(reinterpret_cast<const void*>(kernel), bytes);
 #else
   PANS_CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, int(bytes)));
 #endif
+  allowed = bytes;
 }
 
 template <class... Params, class... Args>
