@@ -26,11 +26,17 @@ std::vector<std::uint8_t> read_file_bytes(const std::string& path) {
   return bytes;
 }
 
+// Only PNG: stb_image would decode other formats too, each with its own ways to state sizes.
+void check_png_signature(const std::string& path, const std::vector<std::uint8_t>& bytes) {
+  static const std::uint8_t kSignature[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+  if (bytes.size() < 8 || std::memcmp(bytes.data(), kSignature, 8) != 0)
+    PANS_FAIL(path, ": cannot decode image (not a PNG: the file does not start with the PNG signature)");
+}
+
 // stb_image stops reading at the IEND chunk's type and never checks what follows, so a PNG cut in
 // its last bytes would pass as whole; a complete file has the IEND type and its 4-byte CRC.
 void check_png_is_complete(const std::string& path, const std::vector<std::uint8_t>& bytes) {
-  static const std::uint8_t kSignature[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
-  if (bytes.size() < 8 || std::memcmp(bytes.data(), kSignature, 8) != 0) return;  // not a PNG: stb decides
+  check_png_signature(path, bytes);
   static const std::uint8_t kEnd[4] = {'I', 'E', 'N', 'D'};
   const auto end = std::find_end(bytes.begin(), bytes.end(), std::begin(kEnd), std::end(kEnd));
   if (end == bytes.end() || bytes.end() - end < 8)
@@ -58,7 +64,22 @@ struct StbPixels {
   void operator()(stbi_uc* pixels) const { stbi_image_free(pixels); }
 };
 
+// stb allocates the decoded image at the size the header states before it inflates the pixel
+// data, so a few bytes claiming 16384x16384 would cost a gigabyte. Each row holds a filter byte and
+// at least one bit per pixel, and deflate expands at most 1032-fold: a file of n bytes holds at most
+// 8 * 1032 * n pixels, and a header claiming more is refused before anything is allocated.
+void check_size_fits_file(const std::string& path, const std::vector<std::uint8_t>& bytes) {
+  int width = 0, height = 0, stored_channels = 0;
+  if (!stbi_info_from_memory(bytes.data(), int(bytes.size()), &width, &height, &stored_channels))
+    PANS_FAIL(path, ": cannot decode image (", failure_reason(), ")");
+  constexpr std::uint64_t kMaxPixelsPerByte = 8 * 1032;
+  PANS_CHECK(std::uint64_t(width) * std::uint64_t(height) <= kMaxPixelsPerByte * bytes.size(), path,
+             ": corrupt PNG (its header states ", width, "x", height, " pixels, more than its ", bytes.size(),
+             " bytes can hold)");
+}
+
 Image decode(const std::string& path, const std::vector<std::uint8_t>& bytes, int channels) {
+  check_size_fits_file(path, bytes);
   int width = 0, height = 0, stored_channels = 0;
   std::unique_ptr<stbi_uc, StbPixels> pixels(
       stbi_load_from_memory(bytes.data(), int(bytes.size()), &width, &height, &stored_channels, channels));
@@ -104,6 +125,7 @@ PngHeader read_png_header(const std::string& path) {
   std::vector<std::uint8_t> head(std::size_t(64) << 10);
   file.read(reinterpret_cast<char*>(head.data()), std::streamsize(head.size()));
   head.resize(std::size_t(file.gcount()));
+  check_png_signature(path, head);
   const bool whole = file.eof();
   file.clear();
   if (!ends_with_iend(file)) check_png_is_complete(path, read_file_bytes(path));

@@ -178,7 +178,7 @@ class TrainingRun {
   // the global batch only (trainer.h). Refused with both world sizes named, and the --batch that
   // would keep it when there is one.
   void check_same_global_batch(const Checkpoint& checkpoint, const std::string& path) const {
-    const std::int64_t stored = checkpoint.config.value("batch", std::int64_t(0));
+    const std::int64_t stored = recipe_global_batch(checkpoint.config, path);
     if (stored == global_batch()) return;
     const int ranks = communicator_.world_size();
     const std::string advice =
