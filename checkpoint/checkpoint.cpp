@@ -194,6 +194,18 @@ bool is_checkpoint_file_name(const std::string& name) {
   return name.rfind(kCheckpointPrefix, 0) == 0 || name.rfind(kDonePrefix, 0) == 0;
 }
 
+int remove_checkpoint_temporaries(const std::string& folder) {
+  std::vector<fs::path> temporaries;  // collected first: removing while iterating is unspecified
+  std::error_code missing;
+  for (const fs::directory_entry& entry : fs::directory_iterator(folder, missing)) {
+    const std::string name = entry.path().filename().string();
+    if (is_checkpoint_file_name(name) && name.find(".tmp.") != std::string::npos)
+      temporaries.push_back(entry.path());
+  }
+  for (const fs::path& temporary : temporaries) fs::remove(temporary);
+  return int(temporaries.size());
+}
+
 std::vector<std::int64_t> complete_checkpoints(const std::string& folder) {
   std::vector<std::int64_t> iterations;
   std::error_code missing;

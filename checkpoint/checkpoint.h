@@ -51,6 +51,11 @@ Checkpoint read_checkpoint(const std::string& path);
 // Whether a file name in a run's folder is a checkpoint, its temporary or a DONE marker.
 bool is_checkpoint_file_name(const std::string& name);
 
+// Deletes the temporaries of checkpoint and DONE marker writes that never finished (a process
+// killed mid-write);
+// returns how many. Only for a folder no other process is writing to.
+int remove_checkpoint_temporaries(const std::string& folder);
+
 // The iterations of the complete checkpoints in `folder` (those with a DONE marker), ascending.
 std::vector<std::int64_t> complete_checkpoints(const std::string& folder);
 // Deletes all complete checkpoints but the newest `keep` (marker first, so a crash in between leaves

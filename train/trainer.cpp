@@ -135,6 +135,12 @@ class TrainingRun {
  private:
   // Restores the latest complete checkpoint when resuming; returns its path, or "" for a fresh start.
   std::string start() {
+    if (leader_) {
+      const int temporaries = remove_checkpoint_temporaries(config_.out);
+      if (temporaries > 0)
+        console_ << "removed " << temporaries << " temporary file(s) of a checkpoint write that never finished in "
+                 << config_.out << "\n";
+    }
     if (config_.start == StartFrom::Scratch) {
       if (leader_ && refuse_existing_run(config_.out))
         console_ << "replacing the metrics log of a run in " << config_.out << " that stopped before its first "
