@@ -95,9 +95,9 @@ TEST_CASE("png: a label PNG with three channels, a missing file and corrupt byte
   check_error_mentions([&] { read_label_png(dir / "garbage.png"); }, {"garbage.png"});
 }
 
-// stb allocates the image its header states before it reads the pixel data: a 57-byte file stating
+// stb allocates the image its header states before it reads the pixel data: a 59-byte file stating
 // 16384x16384 RGB would cost 768 MiB. The reader refuses more pixels than the file's bytes can
-// inflate to (found by tests/fuzz/fuzz_png), and any file that is not a PNG.
+// inflate to, and any file that is not a PNG (tests/fuzz/fuzz_png looks for more).
 TEST_CASE("png: a header stating more pixels than the file can hold, and a file that is no PNG, are refused") {
   TempDir dir;
   const std::vector<std::uint8_t> huge = {

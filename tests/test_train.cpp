@@ -185,7 +185,8 @@ TEST_CASE("checkpoint: every truncation, a flipped payload byte and a foreign fi
 }
 
 // Lengths in a header are checked against the file before anything of that size is allocated: a
-// few hundred bytes cannot make the reader allocate terabytes (found by tests/fuzz/fuzz_checkpoint).
+// few hundred bytes cannot make the reader allocate terabytes (tests/fuzz/fuzz_checkpoint looks for
+// more).
 TEST_CASE("checkpoint: header and tensor sizes beyond the file's length are errors naming the file") {
   TempDir dir;
   const std::string path = dir / "checkpoint_00000001.bin";
