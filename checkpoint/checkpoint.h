@@ -8,8 +8,8 @@
 //             "payload_bytes", "payload_fnv1a64"}
 //   payload  every tensor's float32 values in header order, row-major
 // It is written to a temporary file, fsynced and renamed into place (data/atomic_file.h: a crash or
-// a full disk leaves the old state or the new one, never a torn file); then an empty <out>/DONE_<iteration> marks it complete. Resuming
-// takes the highest iteration with a marker. Reading checks the magic, version, sizes and checksum,
+// a full disk leaves the old state or the new one, never a torn file); then an empty <out>/DONE_<iteration> marks it
+// complete. Resuming takes the highest iteration with a marker. Reading checks the magic, version, sizes and checksum,
 // so a truncated or damaged file is an error naming it, never silently loaded.
 #pragma once
 

@@ -42,8 +42,8 @@ PspNetConfig pspnet_config_from_recipe(const nlohmann::json& recipe, const std::
   };
   const auto size = [&](const nlohmann::json& value, const std::string& name, std::int64_t limit) {
     const auto number = json_integer<std::int64_t>(value, path, "the recipe's model." + name);
-    PANS_CHECK(number >= 1 && number <= limit, path, ": the recipe's model.", name, " is ", number,
-               ", outside [1, ", limit, "]");
+    PANS_CHECK(number >= 1 && number <= limit, path, ": the recipe's model.", name, " is ", number, ", outside [1, ",
+               limit, "]");
     return number;
   };
   const auto sizes = [&](const char* name, std::size_t count, std::int64_t limit) {
@@ -67,7 +67,8 @@ PspNetConfig pspnet_config_from_recipe(const nlohmann::json& recipe, const std::
   config.classes = size(field("classes"), "classes", kMaxChannels);
   PANS_CHECK(field("classifier").is_string(), path, ": the recipe's model.classifier is not a string");
   config.classifier = classifier_from_name(field("classifier").get<std::string>(), path);
-  PANS_CHECK(field("deep_supervision").is_boolean(), path, ": the recipe's model.deep_supervision is not true or false");
+  PANS_CHECK(field("deep_supervision").is_boolean(), path,
+             ": the recipe's model.deep_supervision is not true or false");
   config.deep_supervision = field("deep_supervision").get<bool>();
   const nlohmann::json& dropout = field("dropout");
   PANS_CHECK(dropout.is_number() && dropout.get<double>() >= 0 && dropout.get<double>() < 1, path,
@@ -85,7 +86,8 @@ std::int64_t recipe_global_batch(const nlohmann::json& recipe, const std::string
 }
 
 std::string recipe_differences(const nlohmann::json& stored, const nlohmann::json& current) {
-  if (!stored.is_object()) return std::string("the checkpoint's recipe is a JSON ") + stored.type_name() + ", not an object";
+  if (!stored.is_object())
+    return std::string("the checkpoint's recipe is a JSON ") + stored.type_name() + ", not an object";
   std::ostringstream out;
   const auto differ = [&](const std::string& key, const nlohmann::json& a, const nlohmann::json& b) {
     if (a == b) return;

@@ -101,18 +101,18 @@ TEST_CASE("png: a label PNG with three channels, a missing file and corrupt byte
 TEST_CASE("png: a header stating more pixels than the file can hold, and a file that is no PNG, are refused") {
   TempDir dir;
   const std::vector<std::uint8_t> huge = {
-      0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n',                       // signature
-      0, 0, 0, 13, 'I', 'H', 'D', 'R', 0, 0, 0x40, 0, 0, 0, 0x40, 0,  // IHDR: 16384 x 16384
-      8, 2, 0, 0, 0, 0, 0, 0, 0,                                      // 8-bit RGB, CRC (stb ignores it)
-      0, 0, 0, 2, 'I', 'D', 'A', 'T', 0x78, 0x9c, 0, 0, 0, 0,         // 2 bytes of zlib stream
-      0, 0, 0, 0, 'I', 'E', 'N', 'D', 0xae, 0x42, 0x60, 0x82};
+      0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n',                                        // signature
+      0,    0,   0,   13,  'I',  'H',  'D',  'R',  0,    0,    0x40, 0,   0, 0, 0x40, 0,  // IHDR: 16384 x 16384
+      8,    2,   0,   0,   0,    0,    0,    0,    0,                            // 8-bit RGB, CRC (stb ignores it)
+      0,    0,   0,   2,   'I',  'D',  'A',  'T',  0x78, 0x9c, 0,    0,   0, 0,  // 2 bytes of zlib stream
+      0,    0,   0,   0,   'I',  'E',  'N',  'D',  0xae, 0x42, 0x60, 0x82};
   write_bytes(dir / "huge.png", huge);
   check_error_mentions([&] { read_rgb_png(dir / "huge.png"); }, {"huge.png", "16384x16384", "more than its"});
   CHECK(read_png_header(dir / "huge.png").width == 16384);  // the header alone allocates nothing
   // A BMP stb_image would decode.
-  write_bytes(dir / "picture.png", {'B', 'M', 0x3a, 0, 0, 0, 0, 0, 0, 0, 0x36, 0, 0, 0, 0x28, 0, 0, 0, 1, 0, 0, 0, 1, 0,
-                                    0, 0, 1, 0, 0x18, 0, 0, 0, 0, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-                                    0, 0, 0, 0, 0, 0, 0, 0xff, 0, 0});
+  write_bytes(dir / "picture.png", {'B', 'M', 0x3a, 0, 0, 0, 0, 0,    0, 0, 0x36, 0, 0, 0, 0x28, 0, 0,    0, 1, 0, 0,
+                                    0,   1,   0,    0, 0, 1, 0, 0x18, 0, 0, 0,    0, 0, 4, 0,    0, 0,    0, 0, 0, 0,
+                                    0,   0,   0,    0, 0, 0, 0, 0,    0, 0, 0,    0, 0, 0, 0,    0, 0xff, 0, 0});
   for (const auto& read : {read_rgb_png, read_label_png})
     check_error_mentions([&] { read(dir / "picture.png"); }, {"picture.png", "not a PNG"});
   check_error_mentions([&] { read_png_header(dir / "picture.png"); }, {"picture.png", "not a PNG"});

@@ -13,13 +13,13 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "checkpoint/checkpoint.h"
 #include "data/png.h"
-#include "data/scenes/generator.h"
 #include "eval/npy.h"
 #include "tests/test_helpers.h"
 #include "tests/tiny_training.h"
@@ -114,23 +114,26 @@ const std::vector<std::chrono::microseconds> kDelays = {
     std::chrono::microseconds(2000), std::chrono::microseconds(600),  std::chrono::microseconds(10000),
     std::chrono::microseconds(0)};
 
-std::vector<std::string> train_command(const std::string& data, const std::string& out) {
-  return {PANS_TRAIN_PANS, "--device", "cpu", "--threads", "1", "--workers", "1", "--data", data,
-          "--iterations", "6", "--crop", "48", "--checkpoint-every", "1", "--val-every", "0", "--log-every", "1",
-          "--out", out, "--resume"};
+// `program`, then the words of `flags` (split at spaces: the test's paths hold none).
+std::vector<std::string> command(const std::string& program, const std::string& flags) {
+  std::vector<std::string> words = {program};
+  std::istringstream split(flags);
+  for (std::string word; split >> word;) words.push_back(word);
+  return words;
 }
 
-std::string tiny_data(const TempDir& dir) {
-  const std::string root = dir / "scenes";
-  scenes::generate_if_missing(root, tiny_scenes(8, 2, 2), 1);
-  return root;
+std::vector<std::string> train_command(const std::string& data, const std::string& out, int iterations = 6) {
+  return command(PANS_TRAIN_PANS,
+                 "--device cpu --threads 1 --workers 1 --crop 48 --checkpoint-every 1 --val-every 0 "
+                 "--log-every 1 --resume --iterations " +
+                     std::to_string(iterations) + " --data " + data + " --out " + out);
 }
 
 }  // namespace
 
 TEST_CASE("kill: train_pans killed during checkpoint writes, resumed each time, ends with the bits of one run") {
   TempDir dir;
-  const std::string data = tiny_data(dir), log = dir / "log.txt";
+  const std::string data = tiny_dataset(dir.path()), log = dir / "log.txt";
   REQUIRE(exit_status(spawn(train_command(data, dir / "straight"), log)) == 0);
   const Checkpoint straight = read_checkpoint(checkpoint_path(dir / "straight", 6));
 
@@ -173,26 +176,24 @@ TEST_CASE("kill: train_pans killed during checkpoint writes, resumed each time, 
     CHECK(resumed.tensors[i].name == straight.tensors[i].name);
     CHECK(resumed.tensors[i].value.to_vector<float>() == straight.tensors[i].value.to_vector<float>());
   }
-  MESSAGE(kills, " kills, ", kills_mid_write, " of them before a temporary was renamed; complete checkpoints after each:",
-          progress);
+  MESSAGE(kills, " kills, ", kills_mid_write,
+          " of them before a temporary was renamed; complete checkpoints after each:", progress);
 }
 
 TEST_CASE("kill: infer_pans and eval_pans killed during their writes leave no partial file under a final name") {
   TempDir dir;
-  const std::string data = tiny_data(dir), log = dir / "log.txt";
-  std::vector<std::string> train = train_command(data, dir / "run");
-  train[std::size_t(std::find(train.begin(), train.end(), "6") - train.begin())] = "1";
-  REQUIRE(exit_status(spawn(train, log)) == 0);
+  const std::string data = tiny_dataset(dir.path(), 2), log = dir / "log.txt";
+  REQUIRE(exit_status(spawn(train_command(data, dir / "run", 1), log)) == 0);
   const std::string checkpoint = checkpoint_path(dir / "run", 1);
 
   const fs::path infer_out = dir / "infer", eval_out = dir / "eval";
-  const std::vector<std::string> infer = {PANS_INFER_PANS, "--device", "cpu", "--threads", "1", "--checkpoint",
-                                          checkpoint, "--input", data + "/test/images/test", "--scales", "1",
-                                          "--npy", "--out", infer_out.string()};
-  const std::vector<std::string> eval = {PANS_EVAL_PANS, "--device", "cpu", "--threads", "1", "--checkpoint",
-                                         checkpoint, "--data", data, "--scales", "1",
-                                         "--json", (eval_out / "results.json").string(),
-                                         "--curves", (eval_out / "curves").string()};
+  const std::vector<std::string> infer =
+      command(PANS_INFER_PANS, "--device cpu --threads 1 --scales 1 --npy --checkpoint " + checkpoint + " --input " +
+                                   data + "/test/images/test --out " + infer_out.string());
+  const std::vector<std::string> eval =
+      command(PANS_EVAL_PANS, "--device cpu --threads 1 --scales 1 --checkpoint " + checkpoint + " --data " + data +
+                                  " --json " + (eval_out / "results.json").string() + " --curves " +
+                                  (eval_out / "curves").string());
   fs::create_directories(eval_out / "curves");
   int kills = 0;
   for (const std::chrono::microseconds delay : kDelays) {

@@ -121,13 +121,6 @@ std::vector<std::string> temporaries_in(const std::string& folder) {
   return names;
 }
 
-// Eight 64x40 scenes for training, two for validation: a dataset that trains in milliseconds.
-std::string tiny_dataset(const TempDir& dir) {
-  const std::string root = dir / "scenes";
-  scenes::generate_if_missing(root, tiny_scenes(8, 2, 1), 1);
-  return root;
-}
-
 }  // namespace
 
 TEST_CASE("checkpoint: a round trip restores every tensor bit for bit, and only a DONE marker makes it complete") {
@@ -310,7 +303,7 @@ TEST_CASE("recipe: the batch and the schedule of --epochs are the global batch's
 
 TEST_CASE("training: N iterations straight give the same bits as N/2, a resume, then N/2") {
   TempDir dir;
-  const std::string data = tiny_dataset(dir);
+  const std::string data = tiny_dataset(dir.path());
   std::ostringstream console;
   const TrainSummary straight = train(tiny_train_config(data, dir / "straight"), console);
   CHECK(straight.iteration == 6);
@@ -346,7 +339,7 @@ TEST_CASE("training: N iterations straight give the same bits as N/2, a resume, 
 
 TEST_CASE("training: another recipe's checkpoint, a corrupt checkpoint and an occupied --out are refused by name") {
   TempDir dir;
-  const std::string data = tiny_dataset(dir);
+  const std::string data = tiny_dataset(dir.path());
   std::ostringstream console;
   TrainConfig config = tiny_train_config(data, dir / "run");
   config.stop_after = 2;
@@ -372,7 +365,7 @@ TEST_CASE("training: another recipe's checkpoint, a corrupt checkpoint and an oc
 // is repaired the same --out starts with no cleaning up.
 TEST_CASE("training: a truncated image stops the start before anything is written, and the rerun starts") {
   TempDir dir;
-  const std::string data = tiny_dataset(dir);
+  const std::string data = tiny_dataset(dir.path());
   const StreetHazards training(data, Split::Training);
   const std::string victim = training.paths(3).image;
   const std::vector<char> whole = read_bytes(victim);
@@ -392,7 +385,7 @@ TEST_CASE("training: a truncated image stops the start before anything is writte
 // failed run's metrics log does not block a fresh start in the same --out.
 TEST_CASE("training: divergence stops the run naming the iteration, keeping the checkpoints before it") {
   TempDir dir;
-  const std::string data = tiny_dataset(dir);
+  const std::string data = tiny_dataset(dir.path());
   std::ostringstream console;
   TrainConfig config = tiny_train_config(data, dir / "run");
   config.lr = 1e9;

@@ -9,10 +9,8 @@
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const nlohmann::json recipe = nlohmann::json::parse(data, data + size, nullptr, false);
   if (recipe.is_discarded()) return 0;
-  static const nlohmann::json current = {{"model", pans::pspnet_config_json(pans::PspNetConfig::small())},
-                                         {"batch", 8},
-                                         {"lr", 0.01},
-                                         {"crop", 192}};
+  static const nlohmann::json current = {
+      {"model", pans::pspnet_config_json(pans::PspNetConfig::small())}, {"batch", 8}, {"lr", 0.01}, {"crop", 192}};
   try {
     pans::recipe_differences(recipe, current);
     pans::recipe_global_batch(recipe, "recipe.json");

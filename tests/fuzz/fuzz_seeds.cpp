@@ -73,9 +73,10 @@ int main(int argc, char** argv) {
     write_png((out / "label.png").string(), pattern(4, 3, 1));
     const std::string label = file_bytes(out / "label.png");
     fs::remove(out / "label.png");
-    write_bytes(out / "streethazards" / "tree",
-                fuzz::encode_tree({{0, "0.png", image}, {1, "0.png", label}, {4, "1.png", image}, {5, "1.png", label},
-                                   {1, "2.png", label}}));
+    write_bytes(
+        out / "streethazards" / "tree",
+        fuzz::encode_tree(
+            {{0, "0.png", image}, {1, "0.png", label}, {4, "1.png", image}, {5, "1.png", label}, {1, "2.png", label}}));
   } catch (const std::exception& error) {
     std::cerr << "fuzz_seeds: " << error.what() << "\n";
     return 1;

@@ -34,7 +34,8 @@ void build_tree(const fs::path& root, const std::uint8_t* data, std::size_t size
     const std::string name = clean_name(data + at + 2, name_size);
     at += 2 + name_size;
     std::size_t content_size = 0;
-    if (at + 2 <= size) content_size = std::min<std::size_t>(data[at] | (std::size_t(data[at + 1]) << 8), size - at - 2);
+    if (at + 2 <= size)
+      content_size = std::min<std::size_t>(data[at] | (std::size_t(data[at + 1]) << 8), size - at - 2);
     const std::uint8_t* content = data + std::min(at + 2, size);
     at = std::min(at + 2, size) + content_size;
 

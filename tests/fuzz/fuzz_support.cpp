@@ -16,7 +16,8 @@ namespace {
 struct ScratchFolder {
   std::string path;
   ScratchFolder() {
-    std::string pattern = (fs::temp_directory_path() / ("pans-fuzz-" + std::to_string(::getpid()) + "-XXXXXX")).string();
+    std::string pattern =
+        (fs::temp_directory_path() / ("pans-fuzz-" + std::to_string(::getpid()) + "-XXXXXX")).string();
     PANS_CHECK(::mkdtemp(pattern.data()) != nullptr, pattern, ": cannot create the fuzz scratch folder");
     path = pattern;
   }
