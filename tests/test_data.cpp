@@ -109,6 +109,16 @@ TEST_CASE("png: a header stating more pixels than the file can hold, and a file 
   write_bytes(dir / "huge.png", huge);
   check_error_mentions([&] { read_rgb_png(dir / "huge.png"); }, {"huge.png", "16384x16384", "more than its"});
   CHECK(read_png_header(dir / "huge.png").width == 16384);  // the header alone allocates nothing
+  // An IDAT chunk stating 1.2 GB in a small file: stb would grow its buffer to 2 GB before reading it
+  // (found by tests/fuzz/fuzz_png).
+  write_png(dir / "small.png", pattern_image(4, 3, 3));
+  std::vector<std::uint8_t> bytes = read_bytes(dir / "small.png");
+  const std::string text(bytes.begin(), bytes.end());
+  const std::size_t idat = text.find("IDAT");
+  REQUIRE(idat != std::string::npos);
+  for (std::size_t i = 0; i < 4; ++i) bytes[idat - 4 + i] = std::uint8_t("IDAT"[i]);  // 0x49444154 bytes
+  write_bytes(dir / "small.png", bytes);
+  check_error_mentions([&] { read_rgb_png(dir / "small.png"); }, {"small.png", "IDAT chunk", "1229209940 bytes"});
   // A BMP stb_image would decode.
   write_bytes(dir / "picture.png", {'B', 'M', 0x3a, 0, 0, 0, 0, 0,    0, 0, 0x36, 0, 0, 0, 0x28, 0, 0,    0, 1, 0, 0,
                                     0,   1,   0,    0, 0, 1, 0, 0x18, 0, 0, 0,    0, 0, 4, 0,    0, 0,    0, 0, 0, 0,

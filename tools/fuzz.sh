@@ -16,17 +16,7 @@ targets=("$@")
 # clang and its runtime libraries (libFuzzer, the sanitizers): Debian's, only what is missing.
 packages=(clang libclang-rt-dev cmake make pkg-config ccache doctest-dev libstb-dev libcli11-dev nlohmann-json3-dev
           libopenblas-dev)
-missing=()
-for package in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
-done
-if ((${#missing[@]})); then
-  echo "pans fuzz: installing ${missing[*]}"
-  sudo_cmd=()
-  [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
-  "${sudo_cmd[@]}" apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq "${missing[@]}" >/dev/null
-fi
+bash tools/install_packages.sh "pans fuzz" "${packages[@]}"
 
 build=build-fuzz
 # -fno-sanitize-recover: a UBSan finding aborts, so libFuzzer records it as a crash.
