@@ -12,6 +12,8 @@
 #include <map>
 #include <memory>
 
+#include "checkpoint/json_integer.h"
+#include "data/atomic_file.h"
 #include "tensor/error.h"
 
 namespace pans {
@@ -44,41 +46,6 @@ std::string iteration_digits(std::int64_t iteration) {
   std::snprintf(text, sizeof text, "%08lld", static_cast<long long>(iteration));
   return text;
 }
-
-// A file descriptor written in full and fsynced, closed on every path.
-class SyncedFile {
- public:
-  explicit SyncedFile(const std::string& path) : path_(path) {
-    fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    PANS_CHECK(fd_ >= 0, path, ": cannot create (", std::strerror(errno), ")");
-  }
-  ~SyncedFile() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  SyncedFile(const SyncedFile&) = delete;
-  SyncedFile& operator=(const SyncedFile&) = delete;
-
-  void write(const void* data, std::size_t bytes) {
-    const char* p = static_cast<const char*>(data);
-    while (bytes > 0) {
-      const ssize_t written = ::write(fd_, p, bytes);
-      if (written < 0 && errno == EINTR) continue;
-      PANS_CHECK(written > 0, path_, ": write failed (", std::strerror(errno), ")");
-      p += written;
-      bytes -= std::size_t(written);
-    }
-  }
-  void sync_and_close() {
-    PANS_CHECK(::fsync(fd_) == 0, path_, ": fsync failed (", std::strerror(errno), ")");
-    const int fd = fd_;
-    fd_ = -1;
-    PANS_CHECK(::close(fd) == 0, path_, ": close failed (", std::strerror(errno), ")");
-  }
-
- private:
-  std::string path_;
-  int fd_ = -1;
-};
 
 // A rename or a new file is durable once its folder's entry is.
 void sync_folder(const std::string& folder) {
@@ -139,28 +106,24 @@ void write_checkpoint(const std::string& folder, const Checkpoint& checkpoint) {
   put(preamble, kCheckpointVersion);
   put(preamble, std::uint64_t(header.size()));
 
-  const std::string path = checkpoint_path(folder, checkpoint.iteration);
-  const std::string temporary = path + ".tmp";
-  try {
-    SyncedFile file(temporary);
-    file.write(preamble.data(), preamble.size());
-    file.write(header.data(), header.size());
-    for (const Tensor& value : values) file.write(value.raw_data(), value.nbytes());
-    file.sync_and_close();
-    fs::rename(temporary, path);
-  } catch (...) {
-    std::error_code ignored;
-    fs::remove(temporary, ignored);
-    throw;
-  }
+  AtomicFile file(checkpoint_path(folder, checkpoint.iteration));
+  file.write(preamble.data(), preamble.size());
+  file.write(header.data(), header.size());
+  for (const Tensor& value : values) file.write(value.raw_data(), value.nbytes());
+  file.commit();
   sync_folder(folder);
-  SyncedFile(done_marker_path(folder, checkpoint.iteration)).sync_and_close();
+  write_file_atomically(done_marker_path(folder, checkpoint.iteration), "");
   sync_folder(folder);
 }
 
 Checkpoint read_checkpoint(const std::string& path) {
-  std::ifstream file(path, std::ios::binary);
+  std::ifstream file(path, std::ios::binary | std::ios::ate);
   PANS_CHECK(file, path, ": cannot open the checkpoint");
+  // Every length the file states is checked against what the file holds before anything of that
+  // length is allocated: a damaged or hostile header cannot ask for more memory than the file's size.
+  const std::streamoff file_bytes = file.tellg();
+  PANS_CHECK(file_bytes >= 0, path, ": cannot read the checkpoint's size");
+  file.seekg(0);
   char magic[sizeof kMagic];
   read_exactly(file, magic, sizeof magic, path, "magic number");
   PANS_CHECK(std::memcmp(magic, kMagic, sizeof kMagic) == 0, path, ": not a pans checkpoint (bad magic number)");
@@ -170,40 +133,58 @@ Checkpoint read_checkpoint(const std::string& path) {
   PANS_CHECK(version == kCheckpointVersion, path, ": checkpoint format version ", version, ", this build reads ",
              kCheckpointVersion);
   read_exactly(file, &header_bytes, sizeof header_bytes, path, "header length");
-  PANS_CHECK(header_bytes < (std::uint64_t(1) << 30), path, ": corrupt checkpoint (header length ", header_bytes, ")");
+  const std::uint64_t after_preamble = std::uint64_t(file_bytes) - std::uint64_t(file.tellg());
+  PANS_CHECK(header_bytes <= after_preamble, path, ": truncated checkpoint (its header is ", header_bytes,
+             " bytes long, the file holds ", after_preamble, " bytes after the preamble)");
   std::string header_text(header_bytes, '\0');
   read_exactly(file, header_text.data(), header_text.size(), path, "header");
+  const std::uint64_t after_header = after_preamble - header_bytes;
 
   Checkpoint checkpoint;
   std::uint64_t payload_bytes = 0;
   std::string expected_checksum;
-  nlohmann::json entries;
+  std::vector<std::pair<std::string, Shape>> listed;
   try {
     const nlohmann::json header = nlohmann::json::parse(header_text);
-    checkpoint.iteration = header.at("iteration").get<std::int64_t>();
+    const std::string in_header = path + ": corrupt checkpoint header";
+    checkpoint.iteration = json_integer<std::int64_t>(header.at("iteration"), in_header, "iteration");
     checkpoint.config = header.at("config");
-    checkpoint.ranks = header.value("ranks", 1);  // absent before world-size changes were allowed
-    entries = header.at("tensors");
-    payload_bytes = header.at("payload_bytes").get<std::uint64_t>();
+    // Absent before world-size changes were allowed.
+    checkpoint.ranks = header.contains("ranks") ? json_integer<int>(header["ranks"], in_header, "ranks") : 1;
+    payload_bytes = json_integer<std::uint64_t>(header.at("payload_bytes"), in_header, "payload_bytes");
     expected_checksum = header.at("payload_fnv1a64").get<std::string>();
-    for (const nlohmann::json& entry : entries)
-      checkpoint.tensors.push_back(
-          {entry.at("name").get<std::string>(), Tensor::empty(entry.at("shape").get<Shape>())});
+    for (const nlohmann::json& entry : header.at("tensors"))
+      listed.emplace_back(entry.at("name").get<std::string>(),
+                          json_integers<std::int64_t>(entry.at("shape"), in_header, "a tensor's shape"));
   } catch (const nlohmann::json::exception& error) {
     PANS_FAIL(path, ": corrupt checkpoint header (", error.what(), ")");
   }
+  PANS_CHECK(payload_bytes == after_header, path, ": truncated or corrupt checkpoint (the header announces ",
+             payload_bytes, " bytes of tensors, the file holds ", after_header, ")");
+  // The listed tensors' sizes, each capped just past the payload so that no product of extents
+  // can overflow, summed until one passes it.
   std::uint64_t listed_bytes = 0;
-  for (const NamedTensor& tensor : checkpoint.tensors) listed_bytes += tensor.value.nbytes();
+  for (const auto& [name, shape] : listed) {
+    std::uint64_t bytes = sizeof(float);
+    for (const std::int64_t extent : shape) {
+      PANS_CHECK(extent >= 0, path, ": corrupt checkpoint header (tensor ", name, " has the shape ", shape_str(shape),
+                 ")");
+      const std::uint64_t factor = std::uint64_t(extent);
+      bytes = factor != 0 && bytes > payload_bytes / factor ? payload_bytes + 1 : bytes * factor;
+    }
+    listed_bytes += bytes;
+    PANS_CHECK(listed_bytes <= payload_bytes, path, ": corrupt checkpoint (tensor ", name, " of shape ",
+               shape_str(shape), " does not fit in the ", payload_bytes, " bytes of tensors the file holds)");
+  }
   PANS_CHECK(listed_bytes == payload_bytes, path, ": corrupt checkpoint (the tensors listed hold ", listed_bytes,
-             " bytes, the header says ", payload_bytes, ")");
+             " bytes, the file holds ", payload_bytes, ")");
+  for (auto& [name, shape] : listed) checkpoint.tensors.push_back({std::move(name), Tensor::empty(shape)});
 
   Fnv1a64 checksum;
   for (NamedTensor& tensor : checkpoint.tensors) {
     read_exactly(file, tensor.value.raw_data(), tensor.value.nbytes(), path, ("tensor " + tensor.name).c_str());
     checksum.add(tensor.value.raw_data(), tensor.value.nbytes());
   }
-  PANS_CHECK(file.peek() == std::ifstream::traits_type::eof(), path,
-             ": corrupt checkpoint (bytes after the last tensor)");
   PANS_CHECK(checksum.hex() == expected_checksum, path, ": corrupt checkpoint (payload checksum ", checksum.hex(),
              ", the header says ", expected_checksum, ")");
   return checkpoint;
@@ -211,6 +192,18 @@ Checkpoint read_checkpoint(const std::string& path) {
 
 bool is_checkpoint_file_name(const std::string& name) {
   return name.rfind(kCheckpointPrefix, 0) == 0 || name.rfind(kDonePrefix, 0) == 0;
+}
+
+int remove_checkpoint_temporaries(const std::string& folder) {
+  std::vector<fs::path> temporaries;  // collected first: removing while iterating is unspecified
+  std::error_code missing;
+  for (const fs::directory_entry& entry : fs::directory_iterator(folder, missing)) {
+    const std::string name = entry.path().filename().string();
+    if (is_checkpoint_file_name(name) && name.find(".tmp.") != std::string::npos)
+      temporaries.push_back(entry.path());
+  }
+  for (const fs::path& temporary : temporaries) fs::remove(temporary);
+  return int(temporaries.size());
 }
 
 std::vector<std::int64_t> complete_checkpoints(const std::string& folder) {

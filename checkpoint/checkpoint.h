@@ -7,9 +7,9 @@
 //   header   {"iteration", "config" (the recipe), "ranks", "tensors": [{"name", "shape"}...],
 //             "payload_bytes", "payload_fnv1a64"}
 //   payload  every tensor's float32 values in header order, row-major
-// It is written to a temporary file, fsynced and renamed into place (a crash leaves the old state or
-// the new one, never a torn file); then an empty <out>/DONE_<iteration> marks it complete. Resuming
-// takes the highest iteration with a marker. Reading checks the magic, version, sizes and checksum,
+// It is written to a temporary file, fsynced and renamed into place (data/atomic_file.h: a crash or
+// a full disk leaves the old state or the new one, never a torn file); then an empty <out>/DONE_<iteration> marks it
+// complete. Resuming takes the highest iteration with a marker. Reading checks the magic, version, sizes and checksum,
 // so a truncated or damaged file is an error naming it, never silently loaded.
 #pragma once
 
@@ -50,6 +50,11 @@ Checkpoint read_checkpoint(const std::string& path);
 
 // Whether a file name in a run's folder is a checkpoint, its temporary or a DONE marker.
 bool is_checkpoint_file_name(const std::string& name);
+
+// Deletes the temporaries of checkpoint and DONE marker writes that never finished (a process
+// killed mid-write);
+// returns how many. Only for a folder no other process is writing to.
+int remove_checkpoint_temporaries(const std::string& folder);
 
 // The iterations of the complete checkpoints in `folder` (those with a DONE marker), ascending.
 std::vector<std::int64_t> complete_checkpoints(const std::string& folder);

@@ -3,7 +3,6 @@
 #include <stb/stb_image.h>
 #include <stb/stb_image_write.h>
 
-#include <algorithm>
 #include <cerrno>
 #include <climits>
 #include <cstdio>
@@ -26,15 +25,34 @@ std::vector<std::uint8_t> read_file_bytes(const std::string& path) {
   return bytes;
 }
 
-// stb_image stops reading at the IEND chunk's type and never checks what follows, so a PNG cut in
-// its last bytes would pass as whole; a complete file has the IEND type and its 4-byte CRC.
-void check_png_is_complete(const std::string& path, const std::vector<std::uint8_t>& bytes) {
+// Only PNG: stb_image would decode other formats too, each with its own ways to state sizes.
+void check_png_signature(const std::string& path, const std::vector<std::uint8_t>& bytes) {
   static const std::uint8_t kSignature[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
-  if (bytes.size() < 8 || std::memcmp(bytes.data(), kSignature, 8) != 0) return;  // not a PNG: stb decides
-  static const std::uint8_t kEnd[4] = {'I', 'E', 'N', 'D'};
-  const auto end = std::find_end(bytes.begin(), bytes.end(), std::begin(kEnd), std::end(kEnd));
-  if (end == bytes.end() || bytes.end() - end < 8)
-    PANS_FAIL(path, ": truncated PNG (no complete IEND chunk in its ", bytes.size(), " bytes)");
+  if (bytes.size() < 8 || std::memcmp(bytes.data(), kSignature, 8) != 0)
+    PANS_FAIL(path, ": cannot decode image (not a PNG: the file does not start with the PNG signature)");
+}
+
+// A complete PNG: its chunks in sequence up to IEND, each with its 4-byte CRC, all within the file.
+// stb_image stops reading at the IEND chunk's type and never checks what follows, so a PNG cut in
+// its last bytes would pass as whole. And stb grows its buffer for the compressed data by each IDAT
+// chunk's stated length before it reads the chunk: a header stating 1.2 GB in an 80-byte file cost
+// 2 GB (found by fuzz_png).
+void check_png_is_complete(const std::string& path, const std::vector<std::uint8_t>& bytes) {
+  check_png_signature(path, bytes);
+  const auto be32 = [&](std::size_t at) {
+    return std::uint32_t(bytes[at]) << 24 | std::uint32_t(bytes[at + 1]) << 16 | std::uint32_t(bytes[at + 2]) << 8 |
+           std::uint32_t(bytes[at + 3]);
+  };
+  for (std::size_t at = 8; at + 8 <= bytes.size();) {
+    const std::uint64_t length = be32(at), left = bytes.size() - at - 8;
+    const std::string type(reinterpret_cast<const char*>(bytes.data() + at + 4), 4);
+    if (length + 4 > left)
+      PANS_FAIL(path, ": truncated or corrupt PNG (its ", type, " chunk at byte ", at, " states ", length,
+                " bytes and a CRC, the file holds ", left, " after the chunk's header)");
+    if (type == "IEND") return;
+    at += 12 + std::size_t(length);
+  }
+  PANS_FAIL(path, ": truncated PNG (the file ends before its IEND chunk, after ", bytes.size(), " bytes)");
 }
 
 // Whether the file ends with an IEND chunk (empty, type, CRC), as PNG encoders write it.
@@ -58,7 +76,22 @@ struct StbPixels {
   void operator()(stbi_uc* pixels) const { stbi_image_free(pixels); }
 };
 
+// stb allocates the decoded image at the size the header states before it inflates the pixel
+// data, so a few bytes claiming 16384x16384 would cost a gigabyte. Each row holds a filter byte and
+// at least one bit per pixel, and deflate expands at most 1032-fold: a file of n bytes holds at most
+// 8 * 1032 * n pixels, and a header claiming more is refused before anything is allocated.
+void check_size_fits_file(const std::string& path, const std::vector<std::uint8_t>& bytes) {
+  int width = 0, height = 0, stored_channels = 0;
+  if (!stbi_info_from_memory(bytes.data(), int(bytes.size()), &width, &height, &stored_channels))
+    PANS_FAIL(path, ": cannot decode image (", failure_reason(), ")");
+  constexpr std::uint64_t kMaxPixelsPerByte = 8 * 1032;
+  PANS_CHECK(std::uint64_t(width) * std::uint64_t(height) <= kMaxPixelsPerByte * bytes.size(), path,
+             ": corrupt PNG (its header states ", width, "x", height, " pixels, more than its ", bytes.size(),
+             " bytes can hold)");
+}
+
 Image decode(const std::string& path, const std::vector<std::uint8_t>& bytes, int channels) {
+  check_size_fits_file(path, bytes);
   int width = 0, height = 0, stored_channels = 0;
   std::unique_ptr<stbi_uc, StbPixels> pixels(
       stbi_load_from_memory(bytes.data(), int(bytes.size()), &width, &height, &stored_channels, channels));
@@ -104,6 +137,7 @@ PngHeader read_png_header(const std::string& path) {
   std::vector<std::uint8_t> head(std::size_t(64) << 10);
   file.read(reinterpret_cast<char*>(head.data()), std::streamsize(head.size()));
   head.resize(std::size_t(file.gcount()));
+  check_png_signature(path, head);
   const bool whole = file.eof();
   file.clear();
   if (!ends_with_iend(file)) check_png_is_complete(path, read_file_bytes(path));

@@ -16,8 +16,6 @@ Tensor checked_features(const Tensor& features, const char* layer) {
 
 }  // namespace
 
-const char* classifier_kind_name(ClassifierKind kind) { return kind == ClassifierKind::Cosine ? "cosine" : "linear"; }
-
 CosineClassifier::CosineClassifier(const std::string& name, std::int64_t channels, std::int64_t classes,
                                    const LayerOptions& options)
     : weight(uniform_parameter(child_name(name, "weight"), {classes, channels}, default_bound(channels), options)) {}

@@ -19,7 +19,11 @@ namespace pans {
 
 enum class ClassifierKind { Cosine, Linear };
 
-const char* classifier_kind_name(ClassifierKind kind);
+// Inline: the recipe reader (checkpoint/recipe.cpp) needs the names without the layers' kernels,
+// e.g. in the fuzz targets of tests/fuzz, which link the parsers only.
+inline const char* classifier_kind_name(ClassifierKind kind) {
+  return kind == ClassifierKind::Cosine ? "cosine" : "linear";
+}
 
 class Classifier {
  public:

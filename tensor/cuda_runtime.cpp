@@ -6,6 +6,7 @@
 #include <cstring>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <vector>
 
 #include "tensor/cuda_check.h"
@@ -50,7 +51,9 @@ class CudaPoolAllocator final : public Allocator {
     if (bytes == 0) return nullptr;
     CudaDeviceGuard guard(device_);
     void* pointer = nullptr;
-    PANS_CUDA_CHECK(cudaMallocAsync(&pointer, bytes, cudaStreamLegacy));
+    const cudaError_t status = cudaMallocAsync(&pointer, bytes, cudaStreamLegacy);
+    if (status == cudaErrorMemoryAllocation) fail_out_of_memory(bytes);
+    PANS_CUDA_CHECK(status);
     tracker_.on_allocate(bytes);
     return pointer;
   }
@@ -66,6 +69,24 @@ class CudaPoolAllocator final : public Allocator {
   void reset_peak() override { tracker_.reset_peak(); }
 
  private:
+  // What a user can act on (a smaller batch or crop, another device), instead of the runtime's
+  // error code: the request, what the device has free, and what pans itself holds there.
+  [[noreturn]] void fail_out_of_memory(std::size_t bytes) const {
+    cudaGetLastError();  // an allocation failure is not sticky: later calls may succeed
+    std::size_t free_bytes = 0, total_bytes = 0;
+    const bool known = cudaMemGetInfo(&free_bytes, &total_bytes) == cudaSuccess;
+    const MemoryStats held = tracker_.stats();
+    PANS_FAIL("cuda:", device_, ": out of device memory: cannot allocate ", mebibytes(bytes), " (",
+              known ? mebibytes(free_bytes) + " free of " + mebibytes(total_bytes) : std::string("free memory unknown"),
+              "; pans holds ", mebibytes(held.current_bytes), " in ", held.allocation_count,
+              " allocations, its peak was ", mebibytes(held.peak_bytes), ")");
+  }
+  static std::string mebibytes(std::size_t bytes) {
+    char text[48];
+    std::snprintf(text, sizeof text, "%.1f MiB", double(bytes) / double(1 << 20));
+    return text;
+  }
+
   int device_;
   MemoryStatsTracker tracker_;
 };

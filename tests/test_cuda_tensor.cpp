@@ -7,6 +7,7 @@
 #include "tensor/allocator.h"
 #include "tensor/tensor.h"
 #include "tests/cuda_test_util.h"
+#include "tests/test_helpers.h"
 
 using namespace pans;
 using namespace pans::test;
@@ -30,6 +31,16 @@ TEST_CASE("cuda allocator reports current and peak bytes") {
   }
   CHECK(allocator.stats().current_bytes == before);
   CHECK(allocator.stats().peak_bytes >= before + (4u << 20));
+}
+
+// More than the device has (the emulator's 80 GiB, any GPU's today): an error with the request and
+// what is free, not a CUDA error code; the allocator works on afterwards.
+TEST_CASE("cuda out of device memory names the request and the free memory") {
+  const std::int64_t elements = std::int64_t(1) << 40;  // 4 TiB of float32
+  check_error_mentions([&] { Tensor::empty({elements}, DType::F32, gpu()); },
+                       {"out of device memory", "cannot allocate 4194304.0 MiB", " free of ", "pans holds"});
+  const Tensor after = Tensor::zeros({16}, DType::F32, gpu());
+  CHECK(on_cpu(after).to_vector<float>() == std::vector<float>(16, 0.0f));
 }
 
 TEST_CASE("cuda random fills draw the cpu's numbers") {

@@ -95,6 +95,39 @@ TEST_CASE("png: a label PNG with three channels, a missing file and corrupt byte
   check_error_mentions([&] { read_label_png(dir / "garbage.png"); }, {"garbage.png"});
 }
 
+// stb allocates the image its header states before it reads the pixel data: a 59-byte file stating
+// 16384x16384 RGB would cost 768 MiB. The reader refuses more pixels than the file's bytes can
+// inflate to, and any file that is not a PNG (tests/fuzz/fuzz_png looks for more).
+TEST_CASE("png: a header stating more pixels than the file can hold, and a file that is no PNG, are refused") {
+  TempDir dir;
+  const std::vector<std::uint8_t> huge = {
+      0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n',                                        // signature
+      0,    0,   0,   13,  'I',  'H',  'D',  'R',  0,    0,    0x40, 0,   0, 0, 0x40, 0,  // IHDR: 16384 x 16384
+      8,    2,   0,   0,   0,    0,    0,    0,    0,                            // 8-bit RGB, CRC (stb ignores it)
+      0,    0,   0,   2,   'I',  'D',  'A',  'T',  0x78, 0x9c, 0,    0,   0, 0,  // 2 bytes of zlib stream
+      0,    0,   0,   0,   'I',  'E',  'N',  'D',  0xae, 0x42, 0x60, 0x82};
+  write_bytes(dir / "huge.png", huge);
+  check_error_mentions([&] { read_rgb_png(dir / "huge.png"); }, {"huge.png", "16384x16384", "more than its"});
+  CHECK(read_png_header(dir / "huge.png").width == 16384);  // the header alone allocates nothing
+  // An IDAT chunk stating 1.2 GB in a small file: stb would grow its buffer to 2 GB before reading it
+  // (found by tests/fuzz/fuzz_png).
+  write_png(dir / "small.png", pattern_image(4, 3, 3));
+  std::vector<std::uint8_t> bytes = read_bytes(dir / "small.png");
+  const std::string text(bytes.begin(), bytes.end());
+  const std::size_t idat = text.find("IDAT");
+  REQUIRE(idat != std::string::npos);
+  for (std::size_t i = 0; i < 4; ++i) bytes[idat - 4 + i] = std::uint8_t("IDAT"[i]);  // 0x49444154 bytes
+  write_bytes(dir / "small.png", bytes);
+  check_error_mentions([&] { read_rgb_png(dir / "small.png"); }, {"small.png", "IDAT chunk", "1229209940 bytes"});
+  // A BMP stb_image would decode.
+  write_bytes(dir / "picture.png", {'B', 'M', 0x3a, 0, 0, 0, 0, 0,    0, 0, 0x36, 0, 0, 0, 0x28, 0, 0,    0, 1, 0, 0,
+                                    0,   1,   0,    0, 0, 1, 0, 0x18, 0, 0, 0,    0, 0, 4, 0,    0, 0,    0, 0, 0, 0,
+                                    0,   0,   0,    0, 0, 0, 0, 0,    0, 0, 0,    0, 0, 0, 0,    0, 0xff, 0, 0});
+  for (const auto& read : {read_rgb_png, read_label_png})
+    check_error_mentions([&] { read(dir / "picture.png"); }, {"picture.png", "not a PNG"});
+  check_error_mentions([&] { read_png_header(dir / "picture.png"); }, {"picture.png", "not a PNG"});
+}
+
 TEST_CASE("png: every truncation of a PNG is an error naming the file") {
   TempDir dir;
   write_png(dir / "whole.png", pattern_image(24, 31, 3));

@@ -4,8 +4,12 @@
 // another recipe, a corrupt checkpoint or an occupied output folder are refused with errors naming
 // them.
 #include <doctest/doctest.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <csignal>
+#include <cstring>
 #include <atomic>
 #include <cmath>
 #include <filesystem>
@@ -53,11 +57,69 @@ Checkpoint sample_checkpoint(std::int64_t iteration) {
       {{"body.conv1.weight", counting_tensor({2, 3, 3, 1}, 1.5f)}, {"cls.cls.weight", counting_tensor({4}, -2.0f)}}};
 }
 
-// Eight 64x40 scenes for training, two for validation: a dataset that trains in milliseconds.
-std::string tiny_dataset(const TempDir& dir) {
-  const std::string root = dir / "scenes";
-  scenes::generate_if_missing(root, tiny_scenes(8, 2, 1), 1);
-  return root;
+// A checkpoint file as write_checkpoint lays it out, with any header and payload.
+std::vector<char> checkpoint_bytes(const nlohmann::json& header, std::uint64_t header_length, std::size_t payload) {
+  std::vector<char> bytes = {'P', 'A', 'N', 'S', 'C', 'K', 'P', 'T'};
+  const auto append = [&](const void* data, std::size_t size) {
+    bytes.insert(bytes.end(), static_cast<const char*>(data), static_cast<const char*>(data) + size);
+  };
+  append(&kCheckpointVersion, sizeof kCheckpointVersion);
+  append(&header_length, sizeof header_length);
+  const std::string text = header.dump();
+  append(text.data(), text.size());
+  bytes.resize(bytes.size() + payload, 0);
+  return bytes;
+}
+
+nlohmann::json tensor_header(const nlohmann::json& shape, std::uint64_t payload_bytes) {
+  return {{"iteration", 1},
+          {"config", {{"batch", 2}}},
+          {"tensors", nlohmann::json::array({{{"name", "conv.weight"}, {"shape", shape}}})},
+          {"payload_bytes", payload_bytes},
+          {"payload_fnv1a64", "0"}};
+}
+
+// Runs `body` in a child process whose files may not grow past `limit_bytes` (RLIMIT_FSIZE, with
+// SIGXFSZ ignored, so that a write past it fails with EFBIG as on a full disk); returns the message
+// of the pans::Error it threw, "" when it threw none.
+template <class Body>
+std::string error_under_file_size_limit(rlim_t limit_bytes, Body body) {
+  int pipe_ends[2];
+  REQUIRE(::pipe(pipe_ends) == 0);
+  const pid_t child = ::fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    ::close(pipe_ends[0]);
+    std::signal(SIGXFSZ, SIG_IGN);
+    const rlimit limit = {limit_bytes, limit_bytes};
+    std::string message;
+    if (::setrlimit(RLIMIT_FSIZE, &limit) != 0) message = "setrlimit failed";
+    try {
+      if (message.empty()) body();
+    } catch (const Error& error) {
+      message = error.what();
+    }
+    if (!message.empty() && ::write(pipe_ends[1], message.data(), message.size()) < 0) ::_exit(2);
+    ::_exit(0);
+  }
+  ::close(pipe_ends[1]);
+  std::string message;
+  char chunk[512];
+  for (ssize_t n; (n = ::read(pipe_ends[0], chunk, sizeof chunk)) > 0;) message.append(chunk, std::size_t(n));
+  ::close(pipe_ends[0]);
+  int status = 0;
+  REQUIRE(::waitpid(child, &status, 0) == child);
+  REQUIRE(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
+  return message;
+}
+
+// The names in `folder` that hold ".tmp": temporaries of data/atomic_file.h.
+std::vector<std::string> temporaries_in(const std::string& folder) {
+  std::vector<std::string> names;
+  for (const fs::directory_entry& entry : fs::directory_iterator(folder))
+    if (entry.path().filename().string().find(".tmp") != std::string::npos) names.push_back(entry.path().string());
+  return names;
 }
 
 }  // namespace
@@ -68,7 +130,7 @@ TEST_CASE("checkpoint: a round trip restores every tensor bit for bit, and only 
   write_checkpoint(dir / "", written);
   CHECK(fs::exists(checkpoint_path(dir / "", 120)));
   CHECK(fs::exists(done_marker_path(dir / "", 120)));
-  CHECK_FALSE(fs::exists(checkpoint_path(dir / "", 120) + ".tmp"));
+  CHECK(temporaries_in(dir / "").empty());
   CHECK(complete_checkpoints(dir / "") == std::vector<std::int64_t>{120});
 
   const Checkpoint read = read_checkpoint(checkpoint_path(dir / "", 120));
@@ -114,6 +176,77 @@ TEST_CASE("checkpoint: every truncation, a flipped payload byte and a foreign fi
   write_bytes(path, {'P', 'K', 3, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0});
   check_error_mentions([&] { read_checkpoint(path); }, {path, "not a pans checkpoint"});
   check_error_mentions([&] { read_checkpoint(dir / "missing.bin"); }, {"missing.bin"});
+}
+
+// Lengths in a header are checked against the file before anything of that size is allocated: a
+// few hundred bytes cannot make the reader allocate terabytes (tests/fuzz/fuzz_checkpoint looks for
+// more).
+TEST_CASE("checkpoint: header and tensor sizes beyond the file's length are errors naming the file") {
+  TempDir dir;
+  const std::string path = dir / "checkpoint_00000001.bin";
+  write_bytes(path, checkpoint_bytes(nlohmann::json::object(), std::uint64_t(1) << 29, 0));
+  check_error_mentions([&] { read_checkpoint(path); }, {path, "truncated", "536870912 bytes long"});
+
+  const auto with_header = [&](const nlohmann::json& header, std::size_t payload) {
+    write_bytes(path, checkpoint_bytes(header, header.dump().size(), payload));
+  };
+  with_header(tensor_header(nlohmann::json::array({std::int64_t(1) << 40}), std::uint64_t(4) << 40), 16);  // [2^40] of float32
+  check_error_mentions([&] { read_checkpoint(path); }, {path, "announces 4398046511104 bytes", "holds 16"});
+  with_header(tensor_header(nlohmann::json::array({std::int64_t(1) << 40}), 16), 16);
+  check_error_mentions([&] { read_checkpoint(path); }, {path, "conv.weight", "[1099511627776]", "does not fit"});
+  // Extents whose product overflows 64 bits, and a negative one.
+  with_header(tensor_header(nlohmann::json::array({std::int64_t(1) << 32, std::int64_t(1) << 32, 16}), 16), 16);
+  check_error_mentions([&] { read_checkpoint(path); }, {path, "conv.weight", "does not fit"});
+  with_header(tensor_header(nlohmann::json::array({-4, -1}), 16), 16);
+  check_error_mentions([&] { read_checkpoint(path); }, {path, "conv.weight", "[-4,-1]"});
+  with_header(tensor_header(nlohmann::json::array({2}), 16), 16);
+  check_error_mentions([&] { read_checkpoint(path); }, {path, "the tensors listed hold 8 bytes"});
+}
+
+TEST_CASE("recipe: a stored recipe that is no object, a batch or size that is no integer, are errors naming the file") {
+  const nlohmann::json current = {{"batch", 2}, {"lr", 0.02}};
+  CHECK(recipe_differences(nlohmann::json(99), current).find("not an object") != std::string::npos);
+  CHECK(recipe_differences(current, current).empty());
+  check_error_mentions([] { recipe_global_batch(nlohmann::json(99), "ckpt.bin"); }, {"ckpt.bin", "not an object"});
+  check_error_mentions([] { recipe_global_batch({{"batch", "2"}}, "ckpt.bin"); }, {"ckpt.bin", "batch", "integer"});
+  CHECK(recipe_global_batch({{"batch", 6}}, "ckpt.bin") == 6);
+  CHECK(recipe_global_batch({{"lr", 0.1}}, "ckpt.bin") == 0);
+
+  // The model's sizes: JSON integers in range (a float cast to an integer out of range is undefined
+  // behaviour, found by tests/fuzz/fuzz_recipe), and no network larger than any real one.
+  const nlohmann::json recipe = {{"model", pspnet_config_json(PspNetConfig::small())}};
+  CHECK(pspnet_config_from_recipe(recipe, "ckpt.bin").widths == PspNetConfig::small().widths);
+  nlohmann::json wide = recipe;
+  wide["model"]["widths"][0] = 6.7e36;
+  check_error_mentions([&] { pspnet_config_from_recipe(wide, "ckpt.bin"); }, {"ckpt.bin", "model.widths", "integer"});
+  wide["model"]["widths"][0] = std::int64_t(1) << 40;
+  check_error_mentions([&] { pspnet_config_from_recipe(wide, "ckpt.bin"); }, {"ckpt.bin", "model.widths", "outside"});
+  nlohmann::json no_bins = recipe;
+  no_bins["model"]["pyramid_bins"] = nlohmann::json::array();
+  check_error_mentions([&] { pspnet_config_from_recipe(no_bins, "ckpt.bin"); }, {"ckpt.bin", "pyramid_bins"});
+}
+
+// A full disk, as a file size limit: the write fails with an error naming the checkpoint, the
+// previous checkpoint stays complete and readable, and nothing of the failed one is left.
+TEST_CASE("checkpoint: a write that runs out of space names the file and leaves the previous checkpoint") {
+  TempDir dir;
+  write_checkpoint(dir / "", sample_checkpoint(10));
+  const std::vector<char> previous = read_bytes(checkpoint_path(dir / "", 10));
+  Checkpoint larger = sample_checkpoint(20);
+  larger.tensors.push_back({"big", counting_tensor({4096}, 0.f)});
+  // Room for the previous checkpoint's size but not the larger one's 16 KiB payload.
+  const std::string message = error_under_file_size_limit(previous.size() + 100, [&] {
+    write_checkpoint(dir / "", larger);
+  });
+  CAPTURE(message);
+  CHECK(message.find(checkpoint_path(dir / "", 20)) != std::string::npos);
+  CHECK(message.find("write failed") != std::string::npos);
+  CHECK(message.find(std::strerror(EFBIG)) != std::string::npos);
+  CHECK(temporaries_in(dir / "").empty());
+  CHECK_FALSE(fs::exists(checkpoint_path(dir / "", 20)));
+  CHECK(complete_checkpoints(dir / "") == std::vector<std::int64_t>{10});
+  CHECK(read_bytes(checkpoint_path(dir / "", 10)) == previous);
+  CHECK(read_checkpoint(checkpoint_path(dir / "", 10)).iteration == 10);
 }
 
 TEST_CASE("metrics: per-class IoU, mIoU13 over present classes and mIoU11 without other and pedestrian") {
@@ -171,7 +304,7 @@ TEST_CASE("recipe: the batch and the schedule of --epochs are the global batch's
 
 TEST_CASE("training: N iterations straight give the same bits as N/2, a resume, then N/2") {
   TempDir dir;
-  const std::string data = tiny_dataset(dir);
+  const std::string data = tiny_dataset(dir.path());
   std::ostringstream console;
   const TrainSummary straight = train(tiny_train_config(data, dir / "straight"), console);
   CHECK(straight.iteration == 6);
@@ -207,7 +340,7 @@ TEST_CASE("training: N iterations straight give the same bits as N/2, a resume, 
 
 TEST_CASE("training: another recipe's checkpoint, a corrupt checkpoint and an occupied --out are refused by name") {
   TempDir dir;
-  const std::string data = tiny_dataset(dir);
+  const std::string data = tiny_dataset(dir.path());
   std::ostringstream console;
   TrainConfig config = tiny_train_config(data, dir / "run");
   config.stop_after = 2;
@@ -233,7 +366,7 @@ TEST_CASE("training: another recipe's checkpoint, a corrupt checkpoint and an oc
 // is repaired the same --out starts with no cleaning up.
 TEST_CASE("training: a truncated image stops the start before anything is written, and the rerun starts") {
   TempDir dir;
-  const std::string data = tiny_dataset(dir);
+  const std::string data = tiny_dataset(dir.path());
   const StreetHazards training(data, Split::Training);
   const std::string victim = training.paths(3).image;
   const std::vector<char> whole = read_bytes(victim);
@@ -253,7 +386,7 @@ TEST_CASE("training: a truncated image stops the start before anything is writte
 // failed run's metrics log does not block a fresh start in the same --out.
 TEST_CASE("training: divergence stops the run naming the iteration, keeping the checkpoints before it") {
   TempDir dir;
-  const std::string data = tiny_dataset(dir);
+  const std::string data = tiny_dataset(dir.path());
   std::ostringstream console;
   TrainConfig config = tiny_train_config(data, dir / "run");
   config.lr = 1e9;

@@ -5,6 +5,7 @@
 
 #include <string>
 
+#include "data/scenes/generator.h"
 #include "data/scenes/scene_config.h"
 #include "train/train_config.h"
 
@@ -18,6 +19,14 @@ inline scenes::SceneConfig tiny_scenes(int training, int validation, int test) {
   scenes.validation_images = validation;
   scenes.test_images = test;
   return scenes;
+}
+
+// Eight 64x40 scenes for training, two for validation and `test` with anomalies, generated into
+// <folder>/scenes: a dataset that trains in milliseconds. Returns its root.
+inline std::string tiny_dataset(const std::string& folder, int test = 1) {
+  const std::string root = folder + "/scenes";
+  scenes::generate_if_missing(root, tiny_scenes(8, 2, test), 1);
+  return root;
 }
 
 inline TrainConfig tiny_train_config(const std::string& data_root, const std::string& out) {

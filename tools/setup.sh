@@ -7,17 +7,7 @@ cd "$(dirname "$0")/.."
 # OpenMPI: the MPI backend of dist/ and the two-rank tests under mpirun.
 packages=(cmake g++ make pkg-config ccache doctest-dev libstb-dev libcli11-dev nlohmann-json3-dev libopenblas-dev
           libopenmpi-dev openmpi-bin)
-missing=()
-for package in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
-done
-if ((${#missing[@]})); then
-  echo "pans setup: installing ${missing[*]}"
-  sudo_cmd=()
-  [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
-  "${sudo_cmd[@]}" apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq "${missing[@]}" >/dev/null
-fi
+bash tools/install_packages.sh "pans setup" "${packages[@]}"
 
 build_dir=${1:-build}
 shift || true

@@ -136,6 +136,12 @@ class TrainingRun {
  private:
   // Restores the latest complete checkpoint when resuming; returns its path, or "" for a fresh start.
   std::string start() {
+    if (leader_) {
+      const int temporaries = remove_checkpoint_temporaries(config_.out);
+      if (temporaries > 0)
+        console_ << "removed " << temporaries << " temporary file(s) of a checkpoint write that never finished in "
+                 << config_.out << "\n";
+    }
     if (config_.start == StartFrom::Scratch) {
       if (leader_ && refuse_existing_run(config_.out))
         console_ << "replacing the metrics log of a run in " << config_.out << " that stopped before its first "
@@ -198,7 +204,7 @@ class TrainingRun {
   // the global batch only (trainer.h). Refused with both world sizes named, and the --batch that
   // would keep it when there is one.
   void check_same_global_batch(const Checkpoint& checkpoint, const std::string& path) const {
-    const std::int64_t stored = checkpoint.config.value("batch", std::int64_t(0));
+    const std::int64_t stored = recipe_global_batch(checkpoint.config, path);
     if (stored == global_batch()) return;
     const int ranks = communicator_.world_size();
     const std::string advice =

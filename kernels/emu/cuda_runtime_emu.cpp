@@ -1,12 +1,14 @@
 // The part of the CUDA runtime API that pans calls, implemented on the host for the emulator
-// build, which links this instead of libcudart. There is one device; device memory is host memory
-// from malloc with the exact requested size (so AddressSanitizer sees every overrun); streams and
+// build, which links this instead of libcudart. There is one device of 80 GiB; device memory is host
+// memory from malloc with the exact requested size (so AddressSanitizer sees every overrun); streams and
 // events exist as handles, and every operation completes before it returns.
 #include <cuda_runtime_api.h>
 
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <mutex>
+#include <unordered_map>
 
 namespace {
 
@@ -23,6 +25,17 @@ struct EmulatedEvent {
 };
 
 int stream_tag;  // the address handed out as every stream handle
+
+// The emulated device has an H100's 80 GiB: a request beyond what is free fails as cudaMallocAsync
+// does on a GPU (cudaErrorMemoryAllocation), before any host memory is asked for, so that the
+// out-of-memory path runs on the emulator too (under AddressSanitizer as well, which would abort on
+// a host allocation that large).
+constexpr size_t kEmulatedDeviceBytes = size_t(80) << 30;
+struct DeviceMemory {
+  std::mutex mutex;
+  std::unordered_map<void*, size_t> sizes;
+  size_t in_use = 0;
+} memory;
 
 }  // namespace
 
@@ -103,12 +116,31 @@ cudaError_t cudaDeviceGetDefaultMemPool(cudaMemPool_t* pool, int device) {
 cudaError_t cudaMemPoolSetAttribute(cudaMemPool_t, cudaMemPoolAttr, void*) { return cudaSuccess; }
 
 cudaError_t cudaMallocAsync(void** pointer, size_t bytes, cudaStream_t) {
+  std::lock_guard<std::mutex> lock(memory.mutex);
+  *pointer = nullptr;
+  if (bytes > kEmulatedDeviceBytes - memory.in_use) return record(cudaErrorMemoryAllocation);
   *pointer = std::malloc(bytes);
-  return record(*pointer != nullptr || bytes == 0 ? cudaSuccess : cudaErrorMemoryAllocation);
+  if (*pointer == nullptr && bytes != 0) return record(cudaErrorMemoryAllocation);
+  memory.sizes[*pointer] = bytes;
+  memory.in_use += bytes;
+  return cudaSuccess;
 }
 
 cudaError_t cudaFreeAsync(void* pointer, cudaStream_t) {
+  std::lock_guard<std::mutex> lock(memory.mutex);
+  const auto found = memory.sizes.find(pointer);
+  if (found != memory.sizes.end()) {
+    memory.in_use -= found->second;
+    memory.sizes.erase(found);
+  }
   std::free(pointer);
+  return cudaSuccess;
+}
+
+cudaError_t cudaMemGetInfo(size_t* free_bytes, size_t* total_bytes) {
+  std::lock_guard<std::mutex> lock(memory.mutex);
+  *free_bytes = kEmulatedDeviceBytes - memory.in_use;
+  *total_bytes = kEmulatedDeviceBytes;
   return cudaSuccess;
 }
 
