@@ -431,7 +431,7 @@ TEST_CASE("init: matching tensors are copied, the rest kept and reported, moment
 // bias the cosine classifier lacks) and one of another width (a shape error naming the tensor).
 TEST_CASE("training: --init starts from a checkpoint's tensors and says what it took") {
   TempDir dir;
-  const std::string data = tiny_dataset(dir);
+  const std::string data = tiny_dataset(dir.path());
   std::ostringstream console;
   TrainConfig source = tiny_train_config(data, dir / "source");
   source.iterations = 2;
