@@ -13,7 +13,7 @@ small crop, 2 x 128^2 (fewer steps: one full step takes seconds on 2 cores).
 
 Usage (from the repository root; the venv from ../shared/tools/torch-cpu-env DIR):
   bench/cpu_step_ratio.py --torch-env /work/venv-torch --build build --rounds 3 [--threads 2]
-      [--configs small,full] [--json OUT.json]
+      [--configs small,full] [--warmup N --runs N] [--json OUT.json]
 Needs nothing but the standard library here; torch runs inside the venv's python.
 Exit status: 0 done; 1 a run failed; 2 bad command line.
 """
@@ -66,6 +66,8 @@ def main():
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--configs", default="small,full", help="comma-separated from: " + ",".join(CONFIGS))
+    parser.add_argument("--warmup", type=int, help="override every configuration's warm-up steps")
+    parser.add_argument("--runs", type=int, help="override every configuration's timed steps")
     parser.add_argument("--json", help="write every round's summaries and the ratios here")
     args = parser.parse_args()
     names = args.configs.split(",")
@@ -80,6 +82,7 @@ def main():
     report = {"threads": args.threads, "cpu_count": os.cpu_count(), "configs": {}}
     for name in names:
         preset, batch, crop, warmup, runs = CONFIGS[name]
+        warmup, runs = args.warmup or warmup, args.runs or runs
         common = ["--device", "cpu", "--preset", preset, "--batch", str(batch), "--crop", str(crop),
                   "--threads", str(args.threads), "--warmup", str(warmup), "--runs", str(runs)]
         commands = {"pans": [bench_step] + common, "torch": [env["PATH"].split(":")[0] + "/python", peer] + common}
