@@ -24,7 +24,6 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <ctime>
 #include <fstream>
 #include <functional>
 #include <iostream>
@@ -205,13 +204,6 @@ json measure(const std::function<double()>& call, const Options& options, Device
   return summary;
 }
 
-std::string utc_now() {
-  const std::time_t now = std::time(nullptr);
-  char text[32];
-  std::strftime(text, sizeof(text), "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
-  return text;
-}
-
 void print_table(const json& record) {
   const json& s = record["settings"];
   std::printf("\npans %s preset, %s classifier, %lld parameters; batch %d x %d^2, f32, %s, %d threads\n",
@@ -245,7 +237,7 @@ int run(const Options& options) {
   }
   json record = {
       {"schema", "pans.bench_step/1"},
-      {"timestamp_utc", utc_now()},
+      {"timestamp_utc", bench::utc_now()},
       {"commit", bench::commit_json()},
       {"settings",
        {{"device", device.str()},
