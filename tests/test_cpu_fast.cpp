@@ -2,7 +2,9 @@
 // as raw kernels on the same float32 inputs; the oracle computes in double and rounds once.
 //
 // Tolerances, per kernel:
-// - Residual add + leaky ReLU: none, the fast path does the oracle's arithmetic (residual.h).
+// - Residual add + leaky ReLU, and the cross-entropy's gradient: none, the fast path does the
+//   oracle's arithmetic. The cross-entropy's loss adds the same per-pixel doubles in another order:
+//   n non-negative terms reassociated stay within n * 2^-53 of the sum, relative.
 // - Convolutions: every output is a sum of n products (n = kh*kw*Cin forward, Cout for the input
 //   gradient, batch*Ho*Wo for the weight gradient). Float32 summation in any order, and the
 //   products' rounding, stay within gamma_n = n*u / (1 - n*u) (u = 2^-24) of sum |a_i b_i|
@@ -25,9 +27,11 @@
 #include <vector>
 
 #include "kernels/cpu/conv2d.h"
+#include "kernels/cpu/cross_entropy.h"
 #include "kernels/cpu/iabn.h"
 #include "kernels/cpu/residual.h"
 #include "kernels/cpu_fast/conv2d.h"
+#include "kernels/cpu_fast/cross_entropy.h"
 #include "kernels/cpu_fast/iabn.h"
 #include "kernels/cpu_fast/parallel.h"
 #include "kernels/cpu_fast/residual.h"
@@ -118,6 +122,25 @@ TEST_CASE("cpu fast residual add leaky relu equals the oracle bit for bit") {
   cpu_fast::residual_add_leaky_backward<float>(count, oracle.data(), branch.data(), fast_grad.data(), 0.01);
   cpu::residual_add_leaky_backward<float>(count, oracle.data(), branch.data(), oracle_grad.data(), 0.01);
   CHECK(same_bits(fast_grad, oracle_grad));
+}
+
+TEST_CASE("cpu fast cross-entropy gradients equal the oracle bit for bit, the loss within its reassociation") {
+  constexpr std::int64_t kClasses = 13;
+  const std::int64_t pixels = 5 * cpu_fast::kElementGrain / kClasses + 7;  // several chunks and a partial one
+  const std::vector<float> logits = uniform(std::size_t(pixels * kClasses), 11, -4, 4);
+  std::vector<std::uint8_t> labels(static_cast<std::size_t>(pixels));
+  for (std::int64_t p = 0; p < pixels; ++p) labels[std::size_t(p)] = std::uint8_t(p % 17 == 0 ? 255 : p % kClasses);
+  std::vector<float> fast(logits.size(), 7.0f), oracle(logits.size(), 7.0f);  // ignored rows must become 0
+  const double fast_loss = cpu_fast::softmax_cross_entropy<float>(pixels, kClasses, logits.data(), labels.data(), 255,
+                                                                  0.4, fast.data());
+  const double oracle_loss =
+      cpu::softmax_cross_entropy<float>(pixels, kClasses, logits.data(), labels.data(), 255, 0.4, oracle.data());
+  CHECK(same_bits(fast, oracle));
+  CHECK(std::abs(fast_loss - oracle_loss) <= double(pixels) * 0x1p-53 * oracle_loss);
+  std::vector<std::uint8_t> ignored(labels.size(), 255);
+  CHECK(cpu_fast::softmax_cross_entropy<float>(pixels, kClasses, logits.data(), ignored.data(), 255, 1.0,
+                                               fast.data()) == 0.0);
+  CHECK(std::all_of(fast.begin(), fast.end(), [](float g) { return g == 0.0f; }));
 }
 
 TEST_CASE("cpu fast conv2d forward and gradients are within the float32 summation bound of the oracle") {
