@@ -86,7 +86,7 @@ void add_flags(CLI::App& app, Flags& f) {
                  "seed of the weights, the sample order and the augmentation; " + defaults_text(&TrainConfig::seed));
   app.add_option("--workers", f.workers, "data loader threads; " + defaults_text(&TrainConfig::workers));
   app.add_option("--threads", f.threads,
-                 "OpenBLAS threads for the CPU convolutions; default: one per core (" +
+                 "threads of the CPU kernels; default: one per core (" +
                      std::to_string(std::thread::hardware_concurrency()) + " here)");
   app.add_option("--val-every", f.val_every,
                  "validate every N iterations (and always at the end; 0: only at the end); " +

@@ -54,13 +54,6 @@ struct Options {
   std::string cudnn_search = "find";
 };
 
-std::string utc_now() {
-  const std::time_t now = std::time(nullptr);
-  char text[32];
-  std::strftime(text, sizeof(text), "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
-  return text;
-}
-
 json conv_json(const Conv2dGeometry& g) {
   return {{"n", g.batch},           {"h", g.in_height},     {"w", g.in_width},    {"cin", g.in_channels},
           {"cout", g.out_channels}, {"k", g.kernel_height}, {"stride", g.stride}, {"pad", g.padding},

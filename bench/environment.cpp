@@ -1,6 +1,7 @@
 #include "bench/environment.h"
 
 #include <cstdio>
+#include <ctime>
 
 namespace pans::bench {
 
@@ -15,6 +16,13 @@ std::string run_command(const std::string& command) {
   pclose(pipe);
   while (!output.empty() && (output.back() == '\n' || output.back() == ' ')) output.pop_back();
   return output;
+}
+
+std::string utc_now() {
+  const std::time_t now = std::time(nullptr);
+  char text[32];
+  std::strftime(text, sizeof(text), "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
+  return text;
 }
 
 json commit_json() {

@@ -14,4 +14,7 @@ std::string run_command(const std::string& command);
 // build still names the tree it measured), else the hash CMake saw at configure time.
 nlohmann::json commit_json();
 
+// Now, as 2026-01-31T12:00:00Z.
+std::string utc_now();
+
 }  // namespace pans::bench

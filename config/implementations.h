@@ -3,7 +3,7 @@
 // environment) and handed down. Nothing below the apps decides these on its own:
 //   kernels/  take the kernel part process-wide from configure_kernels (kernels/configuration.h):
 //             the convolution family and its log, cuDNN's algorithm search and workspace, the
-//             synchronising launch check, the CPU GEMM threads;
+//             synchronising launch check, the CPU kernels' threads;
 //   layers/   build their normalisation layers from LayerOptions::normalization (layers/parameter.h);
 //   dist/, train/  take the collective timeout and the gradient overlap as arguments.
 // The defaults are pans' own kernels, with no extra checks: what a run gets when nothing asks for
@@ -33,7 +33,7 @@ struct Implementations {
   bool sync_check = false;                 // synchronise after every CUDA launch, pinning a fault on its kernel
   bool overlap_gradient_averaging = true;  // data parallelism: bucket all-reduces during the backward
   double collective_timeout_seconds = 600;
-  std::optional<int> cpu_threads;  // OpenBLAS threads of CPU GEMMs; unset: one per core
+  std::optional<int> cpu_threads;  // threads of the CPU kernels (kernels/cpu_fast/parallel.h); unset: one per core
 };
 
 // "native" or "cudnn"; throws pans::Error naming `source` (a flag or variable) otherwise.

@@ -1,6 +1,6 @@
 #include "kernels/configuration.h"
 
-#include "kernels/cpu/gemm.h"
+#include "kernels/cpu_fast/parallel.h"
 
 namespace pans {
 namespace {
@@ -13,7 +13,7 @@ Implementations& current() {
 }  // namespace
 
 int configure_kernels(const Implementations& implementations) {
-  const int threads = cpu::set_gemm_threads(implementations.cpu_threads, "--threads");
+  const int threads = cpu_fast::set_threads(implementations.cpu_threads, "--threads");
   current() = implementations;
   return threads;
 }

@@ -9,7 +9,7 @@
 #include <string>
 
 #include "kernels/configuration.h"
-#include "kernels/cpu/conv2d.h"
+#include "kernels/cpu_fast/conv2d.h"
 #include "kernels/cuda/conv2d.h"
 #include "kernels/cuda/conv2d_cudnn.h"
 #include "kernels/cuda_dispatch.h"
@@ -146,7 +146,7 @@ void conv2d_forward(const Tensor& x, const Tensor& w, const Tensor& bias, Tensor
     return;
   dispatch_floating(check, x.dtype(), [&](auto zero) {
     using T = decltype(zero);
-    cpu::conv2d_forward<T>(g, x.data<T>(), w.data<T>(), bias.defined() ? bias.data<T>() : nullptr, y.data<T>());
+    cpu_fast::conv2d_forward<T>(g, x.data<T>(), w.data<T>(), bias.defined() ? bias.data<T>() : nullptr, y.data<T>());
   });
 }
 
@@ -176,7 +176,7 @@ void conv2d_backward_input(const Tensor& dy, const Tensor& w, Tensor& dx, const 
     return;
   dispatch_floating(check, dy.dtype(), [&](auto zero) {
     using T = decltype(zero);
-    cpu::conv2d_backward_input<T>(g, dy.data<T>(), w.data<T>(), dx.data<T>());
+    cpu_fast::conv2d_backward_input<T>(g, dy.data<T>(), w.data<T>(), dx.data<T>());
   });
 }
 
@@ -202,7 +202,7 @@ void conv2d_backward_weight(const Tensor& dy, const Tensor& x, Tensor& dw, Tenso
     return;
   dispatch_floating(check, dy.dtype(), [&](auto zero) {
     using T = decltype(zero);
-    cpu::conv2d_backward_weight<T>(g, dy.data<T>(), x.data<T>(), dw.data<T>(),
+    cpu_fast::conv2d_backward_weight<T>(g, dy.data<T>(), x.data<T>(), dw.data<T>(),
                                    dbias.defined() ? dbias.data<T>() : nullptr);
   });
 }

@@ -2,7 +2,7 @@
 
 #include <cstdint>
 
-#include "kernels/cpu/cross_entropy.h"
+#include "kernels/cpu_fast/cross_entropy.h"
 #include "kernels/cuda/cross_entropy.h"
 #include "kernels/cuda_dispatch.h"
 #include "kernels/op_check.h"
@@ -98,7 +98,7 @@ double softmax_cross_entropy(const Tensor& logits, const Tensor& labels, Tensor&
   check_labels_are_classes(check, labels, classes, ignore_index);
   dispatch_floating(check, logits.dtype(), [&](auto zero) {
     using T = decltype(zero);
-    loss = cpu::softmax_cross_entropy<T>(labels.numel(), classes, logits.data<T>(), labels.data<std::uint8_t>(),
+    loss = cpu_fast::softmax_cross_entropy<T>(labels.numel(), classes, logits.data<T>(), labels.data<std::uint8_t>(),
                                          ignore_index, loss_scale, dlogits.data<T>());
   });
   return loss;

@@ -2,6 +2,7 @@
 
 #include <vector>
 
+#include "kernels/cpu_fast/iabn.h"
 #include "kernels/cuda/iabn.h"
 #include "kernels/cuda_dispatch.h"
 #include "kernels/iabn_checks.h"
@@ -55,7 +56,7 @@ void iabn_batch_statistics(const Tensor& x, Tensor& mean, Tensor& var) {
     return;
   dispatch_floating(check, x.dtype(), [&](auto zero) {
     using T = decltype(zero);
-    cpu::iabn_batch_statistics<T>(g, x.data<T>(), mean.data<T>(), var.data<T>());
+    cpu_fast::iabn_batch_statistics<T>(g, x.data<T>(), mean.data<T>(), var.data<T>());
   });
 }
 
@@ -72,7 +73,7 @@ void iabn_normalize_inplace(Tensor& x, const Tensor& w, const Tensor& b, const T
     return;
   dispatch_floating(check, x.dtype(), [&](auto zero) {
     using T = decltype(zero);
-    cpu::iabn_normalize_inplace<T>(g, x.data<T>(), w.data<T>(), b.data<T>(), mean.data<T>(), var.data<T>());
+    cpu_fast::iabn_normalize_inplace<T>(g, x.data<T>(), w.data<T>(), b.data<T>(), mean.data<T>(), var.data<T>());
   });
 }
 
@@ -128,8 +129,8 @@ void iabn_forward_train(Tensor& x, const Tensor& w, const Tensor& b, Tensor& run
   dispatch_floating(check, x.dtype(), [&](auto zero) {
     using T = decltype(zero);
     std::vector<T> mean(std::size_t(g.channels));
-    cpu::iabn_batch_statistics<T>(g, x.data<T>(), mean.data(), saved_var.data<T>());
-    cpu::iabn_normalize_inplace<T>(g, x.data<T>(), w.data<T>(), b.data<T>(), mean.data(), saved_var.data<T>());
+    cpu_fast::iabn_batch_statistics<T>(g, x.data<T>(), mean.data(), saved_var.data<T>());
+    cpu_fast::iabn_normalize_inplace<T>(g, x.data<T>(), w.data<T>(), b.data<T>(), mean.data(), saved_var.data<T>());
     cpu::iabn_update_running_statistics<T>(g.channels, running_mean.data<T>(), running_var.data<T>(), mean.data(),
                                            saved_var.data<T>(), g.count, params.momentum);
   });
@@ -152,7 +153,7 @@ void iabn_forward_eval(Tensor& x, const Tensor& w, const Tensor& b, const Tensor
     return;
   dispatch_floating(check, x.dtype(), [&](auto zero) {
     using T = decltype(zero);
-    cpu::iabn_normalize_inplace<T>(g, x.data<T>(), w.data<T>(), b.data<T>(), running_mean.data<T>(),
+    cpu_fast::iabn_normalize_inplace<T>(g, x.data<T>(), w.data<T>(), b.data<T>(), running_mean.data<T>(),
                                    running_var.data<T>());
   });
 }
@@ -190,13 +191,13 @@ void iabn_backward(const Tensor& z, const Tensor& dz, const Tensor& w, const Ten
   dispatch_floating(check, z.dtype(), [&](auto zero) {
     using T = decltype(zero);
     std::vector<T> sum_dy(std::size_t(g.channels)), sum_xhat_dy(std::size_t(g.channels));
-    cpu::iabn_backward_reduce<T>(g, z.data<T>(), dz.data<T>(), w.data<T>(), b.data<T>(), sum_dy.data(),
+    cpu_fast::iabn_backward_reduce<T>(g, z.data<T>(), dz.data<T>(), w.data<T>(), b.data<T>(), sum_dy.data(),
                                  sum_xhat_dy.data());
     if (mode == IabnMode::Train)
-      cpu::iabn_backward_input_train<T>(g, z.data<T>(), dz.data<T>(), w.data<T>(), b.data<T>(), var.data<T>(),
+      cpu_fast::iabn_backward_input_train<T>(g, z.data<T>(), dz.data<T>(), w.data<T>(), b.data<T>(), var.data<T>(),
                                         sum_dy.data(), sum_xhat_dy.data(), g.count, dx.data<T>());
     else
-      cpu::iabn_backward_input_eval<T>(g, z.data<T>(), dz.data<T>(), w.data<T>(), var.data<T>(), dx.data<T>());
+      cpu_fast::iabn_backward_input_eval<T>(g, z.data<T>(), dz.data<T>(), w.data<T>(), var.data<T>(), dx.data<T>());
     cpu::iabn_accumulate_parameter_gradients<T>(g.channels, w.data<T>(), sum_dy.data(), sum_xhat_dy.data(),
                                                 dw.data<T>(), db.data<T>());
   });
@@ -227,7 +228,7 @@ void iabn_backward_reduce(const Tensor& z, const Tensor& dz, const Tensor& w, co
     return;
   dispatch_floating(check, z.dtype(), [&](auto zero) {
     using T = decltype(zero);
-    cpu::iabn_backward_reduce<T>(g, z.data<T>(), dz.data<T>(), w.data<T>(), b.data<T>(), sum_dy.data<T>(),
+    cpu_fast::iabn_backward_reduce<T>(g, z.data<T>(), dz.data<T>(), w.data<T>(), b.data<T>(), sum_dy.data<T>(),
                                  sum_xhat_dy.data<T>());
     cpu::iabn_accumulate_parameter_gradients<T>(g.channels, w.data<T>(), sum_dy.data<T>(), sum_xhat_dy.data<T>(),
                                                 dw.data<T>(), db.data<T>());
@@ -260,7 +261,7 @@ void iabn_backward_input_train(const Tensor& z, const Tensor& dz, const Tensor& 
     return;
   dispatch_floating(check, z.dtype(), [&](auto zero) {
     using T = decltype(zero);
-    cpu::iabn_backward_input_train<T>(g, z.data<T>(), dz.data<T>(), w.data<T>(), b.data<T>(), var.data<T>(),
+    cpu_fast::iabn_backward_input_train<T>(g, z.data<T>(), dz.data<T>(), w.data<T>(), b.data<T>(), var.data<T>(),
                                       sum_dy.data<T>(), sum_xhat_dy.data<T>(), count, dx.data<T>());
   });
 }

@@ -1,6 +1,6 @@
 #include "kernels/residual.h"
 
-#include "kernels/cpu/residual.h"
+#include "kernels/cpu_fast/residual.h"
 #include "kernels/cuda/residual.h"
 #include "kernels/cuda_dispatch.h"
 #include "kernels/op_check.h"
@@ -28,7 +28,7 @@ void residual_add_leaky_forward(const Tensor& branch, const Tensor& shortcut, Te
     return;
   dispatch_floating(check, branch.dtype(), [&](auto zero) {
     using T = decltype(zero);
-    cpu::residual_add_leaky_forward<T>(branch.numel(), branch.data<T>(), shortcut.data<T>(), out.data<T>(), slope);
+    cpu_fast::residual_add_leaky_forward<T>(branch.numel(), branch.data<T>(), shortcut.data<T>(), out.data<T>(), slope);
   });
 }
 
@@ -48,7 +48,7 @@ void residual_add_leaky_backward(const Tensor& out, const Tensor& dout, Tensor& 
     return;
   dispatch_floating(check, out.dtype(), [&](auto zero) {
     using T = decltype(zero);
-    cpu::residual_add_leaky_backward<T>(out.numel(), out.data<T>(), dout.data<T>(), dbranch_and_shortcut.data<T>(),
+    cpu_fast::residual_add_leaky_backward<T>(out.numel(), out.data<T>(), dout.data<T>(), dbranch_and_shortcut.data<T>(),
                                         slope);
   });
 }

@@ -1,9 +1,9 @@
 // Memory for tensors. Every device has one allocator; each reports the bytes currently held by
 // tensors and the peak since the last reset, which benchmarks and train_pans print.
 //
-// CPU: 64-byte aligned host memory. CUDA: stream-ordered cudaMallocAsync from the device's default
-// memory pool, with the release threshold raised so freed blocks stay cached in the pool instead
-// of returning to the driver (the caching-pool behaviour of PyTorch's allocator, done by CUDA).
+// CPU: 64-byte aligned host memory, freed blocks cached for reuse (cpu_allocator.cpp). CUDA:
+// stream-ordered cudaMallocAsync from the device's default memory pool, with the release threshold
+// raised so freed blocks stay cached in the pool instead of returning to the driver (the caching-pool behaviour of PyTorch's allocator, done by CUDA).
 #pragma once
 
 #include <cstddef>

@@ -1,6 +1,7 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <cstdint>
 #include <limits>
 
 #include "kernels/random.h"
@@ -88,6 +89,29 @@ TEST_CASE("cpu allocator reports current and peak bytes") {
   }
   CHECK(cpu.stats().current_bytes == before.current_bytes);
   CHECK(cpu.stats().peak_bytes == before.current_bytes + 10000);
+}
+
+TEST_CASE("cpu allocator reuses freed blocks of a fitting size, 64-byte aligned") {
+  // A training step frees and asks again for the same sizes: the second step must get the first's
+  // memory back (no fresh pages from the system), and the stats must count the requests alone.
+  Allocator& cpu = allocator_for(Device::cpu());
+  const std::size_t bytes = std::size_t(3) << 20;  // above glibc's mmap threshold
+  void* first = cpu.allocate(bytes);
+  CHECK(reinterpret_cast<std::uintptr_t>(first) % 64 == 0);
+  const MemoryStats held = cpu.stats();
+  cpu.deallocate(first, bytes);
+  CHECK(cpu.stats().current_bytes == held.current_bytes - bytes);
+  void* again = cpu.allocate(bytes - 100);  // a slightly smaller request fits the same block
+  CHECK(again == first);
+  CHECK(cpu.stats().current_bytes == held.current_bytes - 100);
+  void* larger = cpu.allocate(2 * bytes);  // must not be served by a block too small for it
+  CHECK(larger != again);
+  cpu.deallocate(larger, 2 * bytes);
+  cpu.deallocate(again, bytes - 100);
+  // A request far below a cached block's size does not pin that block: at most half is wasted.
+  void* small = cpu.allocate(bytes / 4);
+  CHECK(small != first);
+  cpu.deallocate(small, bytes / 4);
 }
 
 TEST_CASE("philox4x32-10 known-answer vectors of Random123") {

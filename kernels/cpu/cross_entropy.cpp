@@ -41,6 +41,15 @@ void softmax_backward(std::int64_t rows, std::int64_t classes, const T* probs, c
 }
 
 template <class T>
+double cross_entropy_pixel(std::int64_t classes, const T* row, int label, T gradient_scale, T* grad) {
+  T max_logit, sum;
+  shifted_exponentials(classes, row, grad, max_logit, sum);
+  for (std::int64_t k = 0; k < classes; ++k) grad[k] = (grad[k] / sum - T(k == label)) * gradient_scale;
+  // -log p_label = log sum exp(l - max) - (l_label - max), finite for any finite logits.
+  return double(std::log(sum) - (row[label] - max_logit));
+}
+
+template <class T>
 double softmax_cross_entropy(std::int64_t pixels, std::int64_t classes, const T* logits, const std::uint8_t* labels,
                              int ignore_index, double loss_scale, T* dlogits) {
   const std::int64_t counted = pixels - std::count(labels, labels + pixels, ignore_index);
@@ -50,19 +59,14 @@ double softmax_cross_entropy(std::int64_t pixels, std::int64_t classes, const T*
   double loss_sum = 0.0;
   for (std::int64_t p = 0; p < pixels; ++p) {
     if (labels[p] == ignore_index) continue;
-    const T* row = logits + p * classes;
-    T* grad = dlogits + p * classes;
-    T max_logit, sum;
-    shifted_exponentials(classes, row, grad, max_logit, sum);
-    // -log p_label = log sum exp(l - max) - (l_label - max), finite for any finite logits.
-    loss_sum += double(std::log(sum) - (row[labels[p]] - max_logit));
-    for (std::int64_t k = 0; k < classes; ++k) grad[k] = (grad[k] / sum - T(k == labels[p])) * gradient_scale;
+    loss_sum += cross_entropy_pixel(classes, logits + p * classes, labels[p], gradient_scale, dlogits + p * classes);
   }
   return loss_scale * loss_sum / double(counted);
 }
 
 #define PANS_INSTANTIATE_CROSS_ENTROPY(T)                                                \
   template void softmax_forward<T>(std::int64_t, std::int64_t, const T*, T*);            \
+  template double cross_entropy_pixel<T>(std::int64_t, const T*, int, T, T*);             \
   template void softmax_backward<T>(std::int64_t, std::int64_t, const T*, const T*, T*); \
   template double softmax_cross_entropy<T>(std::int64_t, std::int64_t, const T*, const std::uint8_t*, int, double, T*);
 PANS_INSTANTIATE_CROSS_ENTROPY(float)

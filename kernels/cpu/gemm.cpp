@@ -2,9 +2,7 @@
 
 #include <cblas.h>
 
-#include <algorithm>
 #include <climits>
-#include <thread>
 
 #include "tensor/error.h"
 
@@ -19,13 +17,6 @@ int checked_int(std::int64_t value) {
 }
 
 }  // namespace
-
-int set_gemm_threads(std::optional<int> threads, const std::string& flag) {
-  const int count = threads.value_or(int(std::max(1u, std::thread::hardware_concurrency())));
-  PANS_CHECK(count > 0, flag, " ", count, ": at least 1");
-  openblas_set_num_threads(count);
-  return count;
-}
 
 template <>
 void gemm<float>(Transpose transpose_a, Transpose transpose_b, std::int64_t m, std::int64_t n, std::int64_t k,

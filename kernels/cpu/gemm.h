@@ -3,15 +3,8 @@
 #pragma once
 
 #include <cstdint>
-#include <optional>
-#include <string>
 
 namespace pans::cpu {
-
-// Sets the OpenBLAS threads every CPU GEMM (so every CPU convolution) uses: `threads`, or one per
-// core without it; returns the count set. OpenBLAS rounds differently with another count, so
-// bit-identical CPU runs need the same one. Throws pans::Error naming `flag` for a count below 1.
-int set_gemm_threads(std::optional<int> threads, const std::string& flag = "--threads");
 
 enum class Transpose { No, Yes };
 
