@@ -11,7 +11,7 @@ with the load above the core count is noted as such.
 Configurations (the issue's targets): the small preset at 2 x 192^2, and the full preset at a
 small crop, 2 x 128^2 (fewer steps: one full step takes seconds on 2 cores).
 
-Usage (from the repository root; the venv from ../shared/tools/torch-cpu-env DIR):
+Usage (from the repository root; --torch-env: a venv with CPU PyTorch, outside the repository):
   bench/cpu_step_ratio.py --torch-env /work/venv-torch --build build --rounds 3 [--threads 2]
       [--configs small,full] [--warmup N --runs N] [--baseline OTHER_BUILD] [--json OUT.json]
 Needs nothing but the standard library here; torch runs inside the venv's python.
