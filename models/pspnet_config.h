@@ -31,6 +31,9 @@ struct PspNetConfig {
   static PspNetConfig small(ClassifierKind classifier = ClassifierKind::Cosine);
 
   std::int64_t layer_out_channels(int layer) const { return widths[std::size_t(layer)] * kBottleneckExpansion; }
+  // The trainable values of the network this config describes, computed from the config alone:
+  // what a reader of an untrusted recipe checks before it lets the config allocate a network.
+  std::int64_t parameter_count() const;
 };
 
 }  // namespace pans

@@ -426,6 +426,13 @@ TEST_CASE("a checkpoint loads into the network it describes, with the same outpu
   write_checkpoint(dir / "run", no_recipe);
   check_error_mentions([&] { load_model(checkpoint_path(dir / "run", 8), Device::cpu()); },
                        {checkpoint_path(dir / "run", 8), "no \"model\""});
+  // A recipe of a network wider than the file's tensors is refused before the network is built.
+  Checkpoint huge = read_checkpoint(path);
+  huge.config["model"]["head_channels"] = 65536;
+  huge.iteration = 9;
+  write_checkpoint(dir / "run", huge);
+  check_error_mentions([&] { load_model(checkpoint_path(dir / "run", 9), Device::cpu()); },
+                       {checkpoint_path(dir / "run", 9), "describes a network of", "holds only"});
 }
 
 TEST_CASE("evaluate_split: every image of a generated test split, into the confusion matrix and per-score metrics") {

@@ -227,6 +227,7 @@ TEST_CASE("full ResNet-50-D8 PSPNet: parameter count and PAnS parameter names") 
     const std::int64_t count = model.parameter_count();
     MESSAGE(std::string(classifier_kind_name(kind)), " classifier: ", count, " parameters");
     CHECK(count == expected_parameter_count(config));
+    CHECK(config.parameter_count() == count);
     CHECK(count == (kind == ClassifierKind::Cosine ? 51314752 : 51314778));
     std::int64_t iabn = 0;
     for (const Parameter& p : model.parameters())
@@ -266,7 +267,11 @@ TEST_CASE("small preset: the same structure at 1/8 of the widths, one block per 
   const PspNetConfig config = PspNetConfig::small();
   const PspNet model(config, {});
   CHECK(model.parameter_count() == expected_parameter_count(config));
+  CHECK(config.parameter_count() == model.parameter_count());
   CHECK(model.parameter_count() == 565000);
+  PspNetConfig without = PspNetConfig::small(ClassifierKind::Linear);
+  without.deep_supervision = false;
+  CHECK(without.parameter_count() == PspNet(without, {}).parameter_count());
   CHECK(model.spatial_sizes(450).layer4 == 57);
 }
 

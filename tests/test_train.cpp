@@ -381,7 +381,7 @@ TEST_CASE("training: a truncated image stops the start before anything is writte
 }
 
 // A learning rate of 1e9 overflows within a few iterations. The error names the iteration; every
-// checkpoint written before it is complete and finite (the weights are checked after each step, so
+// checkpoint written before it is complete and finite (the training state is checked after each step, so
 // an overflow in the update is caught before it could be saved). Without any checkpoint, the
 // failed run's metrics log does not block a fresh start in the same --out.
 TEST_CASE("training: divergence stops the run naming the iteration, keeping the checkpoints before it") {
