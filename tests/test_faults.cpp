@@ -66,6 +66,8 @@ bool holds_temporary(const fs::path& folder, pid_t pid = 0, const std::string& p
 
 // Waits until the process has a temporary file under `folder` whose name holds `part`, then sleeps
 // `delay` and kills it (true); or until the process ends first (false, its exit status in `status`).
+// A process may also end on its own during the delay, the kill then reaching nothing: that counts as
+// ending first, so the caller checks its exit status as a run's, not as a kill's.
 bool kill_during_a_write(pid_t pid, const fs::path& folder, std::chrono::microseconds delay, int& status,
                          const std::string& part = "") {
   for (;;) {
@@ -73,7 +75,7 @@ bool kill_during_a_write(pid_t pid, const fs::path& folder, std::chrono::microse
       std::this_thread::sleep_for(delay);
       ::kill(pid, SIGKILL);
       status = exit_status(pid);
-      return true;
+      return status == 128 + SIGKILL;
     }
     int raw = 0;
     const pid_t ended = ::waitpid(pid, &raw, WNOHANG);
@@ -157,7 +159,6 @@ TEST_CASE("kill: train_pans killed during checkpoint writes, resumed each time, 
       break;
     }
     ++kills;
-    CHECK(status == 128 + SIGKILL);
     kills_mid_write += holds_temporary(out, pid);  // killed before the rename: its temporary stays behind
     check_final_names_are_whole(out);
     const std::vector<std::int64_t> done = complete_checkpoints(out.string());
@@ -202,12 +203,10 @@ TEST_CASE("kill: infer_pans and eval_pans killed during their writes leave no pa
       int status = 0;
       fs::create_directories(out);
       const pid_t pid = spawn(command, log);
-      if (kill_during_a_write(pid, out, delay, status)) {
+      if (kill_during_a_write(pid, out, delay, status))
         ++kills;
-        CHECK(status == 128 + SIGKILL);
-      } else {
+      else
         CHECK(status == 0);
-      }
       check_final_names_are_whole(out);
     }
   }
