@@ -4,25 +4,33 @@
 
 namespace pans {
 
-ConvImplementation parse_conv_implementation(const std::string& text, const std::string& source) {
-  if (text == "native") return ConvImplementation::Native;
-  if (text == "cudnn") return ConvImplementation::Cudnn;
+namespace {
+
+// Both choices are pans' kernels or cuDNN, spelled alike.
+template <class Choice>
+Choice native_or_cudnn(const std::string& text, const std::string& source) {
+  if (text == "native") return Choice::Native;
+  if (text == "cudnn") return Choice::Cudnn;
   PANS_FAIL(source, "='", text, "': expected native or cudnn");
+}
+
+template <class Choice>
+const char* native_or_cudnn_name(Choice choice) {
+  return choice == Choice::Cudnn ? "cudnn" : "native";
+}
+
+}  // namespace
+
+ConvImplementation parse_conv_implementation(const std::string& text, const std::string& source) {
+  return native_or_cudnn<ConvImplementation>(text, source);
 }
 
 NormImplementation parse_norm_implementation(const std::string& text, const std::string& source) {
-  if (text == "native") return NormImplementation::Native;
-  if (text == "cudnn") return NormImplementation::Cudnn;
-  PANS_FAIL(source, "='", text, "': expected native or cudnn");
+  return native_or_cudnn<NormImplementation>(text, source);
 }
 
-const char* implementation_name(ConvImplementation implementation) {
-  return implementation == ConvImplementation::Cudnn ? "cudnn" : "native";
-}
-
-const char* implementation_name(NormImplementation implementation) {
-  return implementation == NormImplementation::Cudnn ? "cudnn" : "native";
-}
+const char* implementation_name(ConvImplementation implementation) { return native_or_cudnn_name(implementation); }
+const char* implementation_name(NormImplementation implementation) { return native_or_cudnn_name(implementation); }
 
 std::string describe(const Implementations& implementations) {
   return detail::concat(

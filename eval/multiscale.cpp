@@ -227,7 +227,8 @@ std::vector<ScoreKind> supported_scores(ClassifierKind classifier, const ScoreOp
           ? std::vector<ScoreKind>{ScoreKind::CosineSoftmax, ScoreKind::Pans, ScoreKind::Entropy}
           : std::vector<ScoreKind>{ScoreKind::Msp, ScoreKind::MaxLogit, ScoreKind::Energy, ScoreKind::Entropy};
   if (options.mc_dropout_passes > 0)
-    kinds.insert(kinds.end(), {ScoreKind::McDropout, ScoreKind::McDropoutVariance, ScoreKind::McDropoutEntropy});
+    for (const ScoreKind kind : {ScoreKind::McDropout, ScoreKind::McDropoutVariance, ScoreKind::McDropoutEntropy})
+      kinds.push_back(kind);
   if (options.odin) kinds.push_back(ScoreKind::Odin);
   return kinds;
 }
@@ -281,6 +282,12 @@ class PassStatistics {
   Tensor mean_, m2_;
   int passes_ = 0;
 };
+
+// softmax(Up(logits)) of one scale's 1/8-resolution logits, on the CPU: the upsampling and the
+// softmax of the 13 channels run on the logits' device.
+Tensor upsampled_softmax(const Tensor& low_logits, std::int64_t height, std::int64_t width) {
+  return on_cpu(softmax_forward(resize_bilinear_forward(low_logits, height, width)));
+}
 
 // A CPU float32 copy of `values` times `factor`.
 Tensor scaled(const Tensor& values, double factor) {
@@ -343,15 +350,18 @@ MultiScaleResult evaluate_multiscale(PspNet& model, const Image& image, const st
   ScaleAverage logsumexp({1, height, width, 1}, scales);   // linear classifier: energy's
   for (const InputSize& size : sizes) {
     const ScaleOutput out = model.evaluate_scale(network_input(model, image, size));
-    probabilities.add(on_cpu(softmax_forward(resize_bilinear_forward(out.logits, height, width))));
-    const Tensor low =
-        cosine ? low_resolution_map(out.max_cosine, 1, [](const float* m) { return (*m + 1.0f) / 2.0f; })
-               : low_resolution_map(out.logits, classes, [&](const float* l) { return max_of(l, classes); });
-    confidence.add(resize_bilinear_forward(low, height, width));
-    if (!cosine)
+    probabilities.add(upsampled_softmax(out.logits, height, width));
+    if (cosine) {
+      confidence.add(resize_bilinear_forward(
+          low_resolution_map(out.max_cosine, 1, [](const float* m) { return (*m + 1.0f) / 2.0f; }), height, width));
+    } else {
+      const Tensor logits = on_cpu(out.logits);  // once for both per-pixel reductions
+      confidence.add(resize_bilinear_forward(
+          low_resolution_map(logits, classes, [&](const float* l) { return max_of(l, classes); }), height, width));
       logsumexp.add(resize_bilinear_forward(
-          low_resolution_map(out.logits, classes, [&](const float* l) { return logsumexp_of(l, classes); }), height,
+          low_resolution_map(logits, classes, [&](const float* l) { return logsumexp_of(l, classes); }), height,
           width));
+    }
   }
 
   MultiScaleResult result;
@@ -374,7 +384,7 @@ MultiScaleResult evaluate_multiscale(PspNet& model, const Image& image, const st
       ScaleAverage q({height, width, classes}, scales);
       for (const InputSize& size : sizes) {
         const ScaleOutput out = model.sample_scale(network_input(model, image, size), mc_dropout_key(image_key, t));
-        q.add(on_cpu(softmax_forward(resize_bilinear_forward(out.logits, height, width))));
+        q.add(upsampled_softmax(out.logits, height, width));
       }
       passes.add(q.mean());
     }

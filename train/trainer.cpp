@@ -51,8 +51,8 @@ std::string printf_string(const char* format, double value) {
 bool refuse_existing_run(const std::string& out) {
   for (const fs::directory_entry& entry : fs::directory_iterator(out)) {
     const std::string name = entry.path().filename().string();
-    PANS_CHECK(!is_checkpoint_file_name(name), "--out ", out, " already holds a training run (",
-               entry.path().string(), "); pass --resume to continue it, or choose another --out");
+    PANS_CHECK(!is_checkpoint_file_name(name), "--out ", out, " already holds a training run (", entry.path().string(),
+               "); pass --resume to continue it, or choose another --out");
   }
   return fs::remove(fs::path(out) / kMetricsFile);
 }
@@ -91,7 +91,11 @@ class TrainingRun {
         parameters_(model_.parameters()),
         optimizer_(config.momentum, config.weight_decay),
         schedule_(config.lr, iterations_, config.lr_power) {
-    for (const Parameter& p : parameters_) optimizer_.add(p.value, p.grad);
+    for (const Parameter& p : parameters_) {
+      optimizer_.add(p.value, p.grad);
+      gradients_.push_back({p.name + " (gradient)", p.grad});
+    }
+    state_ = training_state_tensors(model_, optimizer_);
     if (data_parallel_) gradient_averager_ = std::make_unique<GradientAverager>(communicator_, parameters_);
   }
 
@@ -164,7 +168,7 @@ class TrainingRun {
                "); resume with the flags of that run, or choose another --out");
     PANS_CHECK(checkpoint.iteration == done.back() && checkpoint.iteration <= iterations_, path, ": holds iteration ",
                checkpoint.iteration, ", expected ", done.back(), " (of ", iterations_, ")");
-    restore_tensors(checkpoint, training_state_tensors(model_, optimizer_), path);
+    restore_tensors(checkpoint, state_, path);
     iteration_ = checkpoint.iteration;
     console_ << "resumed from " << path << " (iteration " << iteration_;
     if (checkpoint.ranks != communicator_.world_size())
@@ -264,12 +268,10 @@ class TrainingRun {
     // The averaged gradients, and so the state after the step, are the same on every rank: every
     // rank decides alike. The state (weights, running statistics, momentum) is what a checkpoint
     // saves: checked here, a checkpoint never holds the overflow of the step before it.
-    std::vector<NamedTensor> gradients;
-    for (const Parameter& p : parameters_) gradients.push_back({p.name + " (gradient)", p.grad});
-    check_finite(gradients);
+    check_finite(gradients_);
     last_lr_ = schedule_.at(iteration_);
     optimizer_.step(last_lr_);
-    check_finite(training_state_tensors(model_, optimizer_));
+    check_finite(state_);
     ++iteration_;
     losses_.main += main;
     losses_.deep_supervision += deep;
@@ -356,8 +358,7 @@ class TrainingRun {
     // The weights, statistics and momentum are the same on every rank: rank 0 writes them, and the
     // barrier keeps every rank from going on (or ending the job) before the checkpoint is complete.
     if (leader_) {
-      write_checkpoint(config_.out,
-                       {iteration_, recipe_, training_state_tensors(model_, optimizer_), communicator_.world_size()});
+      write_checkpoint(config_.out, {iteration_, recipe_, state_, communicator_.world_size()});
       remove_old_checkpoints(config_.out, config_.keep_checkpoints);
     }
     communicator_.barrier();
@@ -424,6 +425,9 @@ class TrainingRun {
   SynchronizedBatchStatistics batch_statistics_;
   PspNet model_;
   const std::vector<Parameter> parameters_;
+  // Views of the parameters' gradients and of what a checkpoint saves (weights, running statistics,
+  // momentum), named once: the divergence checks of every step and the checkpoints read them.
+  std::vector<NamedTensor> gradients_, state_;
   SgdOptimizer optimizer_;
   std::unique_ptr<GradientAverager> gradient_averager_;
   const PolyLearningRate schedule_;
