@@ -300,8 +300,11 @@ def table(rows):
     lines = ["| kernel | regs | stack | spill | smem static+dyn | blocks/SM | occupancy (limit) |",
              "|---|---:|---:|---:|---:|---:|---|"]
     for r in rows:
-        name = r.get("name") or re.sub(r"\(.*", "", r["kernel"]).replace("pans::cuda::", "")
-        if "dtype" not in r and ("bf16" in r["kernel"]):
+        # "void pans::cuda::(anonymous namespace)::name<...>(args)" -> "name<...>": the namespaces
+        # first, since the argument list is cut at the first parenthesis.
+        plain = r["kernel"].replace("(anonymous namespace)::", "").replace("pans::cuda::", "")
+        name = r.get("name") or re.sub(r"^void ", "", re.sub(r"\(.*", "", plain))
+        if "dtype" not in r and "bf16" in r["kernel"] and "bf16" not in name:
             name += " <bf16>"
         lines.append(f"| {name} | {r.get('registers')} | {r.get('stack')} | "
                      f"{r.get('spill_stores', 0) + r.get('spill_loads', 0)} | "
